@@ -1,0 +1,98 @@
+"""One registry class for proxies, metrics, benchmarks and searchers (timm-style decorators)."""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .exceptions import NasBenchEvalError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered callable and the metadata the rest of the toolkit reads.
+
+    `higher_is_better` orients a score for ranking and search; `needs_labels` says whether the
+    callable needs targets; `tags` are free-form properties (e.g. ``{"label-free"}``).
+    """
+
+    name: str
+    fn: Callable
+    higher_is_better: bool = True
+    needs_labels: bool = False
+    tags: frozenset = field(default_factory=frozenset)
+    description: str = ""
+
+    def orient(self, value: float) -> float:
+        """The "higher is better" view of `value`, for ranking and search."""
+        return value if self.higher_is_better else -value
+
+
+class Registry:
+    """Name -> Entry map with aliases, glob listing and suggestions on a miss."""
+
+    def __init__(self, kind: str, plural: str):
+        self.kind, self.plural = kind, plural
+        self._entries: dict[str, Entry] = {}
+        self._aliases: dict[str, tuple[str, bool]] = {}
+
+    def register(self, name: str | None = None, *, aliases: tuple[str, ...] = (), **meta):
+        """Decorator: register `fn` under `name` (default: its __name__) and optional short aliases."""
+
+        def deco(fn):
+            key = name or fn.__name__
+            for k in (key, *aliases):
+                if k in self._entries or k in self._aliases:
+                    raise NasBenchEvalError(f"{self.kind} {k!r} registered twice ({fn.__module__}).")
+            doc = (fn.__doc__ or "").strip().splitlines()
+            self._entries[key] = Entry(key, fn, description=doc[0] if doc else "", **meta)
+            for alias in aliases:
+                self._aliases[alias] = (key, False)
+            return fn
+
+        return deco
+
+    def deprecate(self, old: str, new: str) -> None:
+        """Keep a renamed key working, with a DeprecationWarning on use."""
+        self._aliases[old] = (new, True)
+
+    def resolve(self, name: str) -> str:
+        """The canonical key for `name` (a key or an alias)."""
+        if name in self._entries:
+            return name
+        if name in self._aliases:
+            key, deprecated = self._aliases[name]
+            if deprecated:
+                warnings.warn(f"{self.kind} {name!r} is deprecated; use {key!r}.", DeprecationWarning, stacklevel=3)
+            return key
+        near = difflib.get_close_matches(name, [*self._entries, *self._aliases], n=3)
+        hint = f" Did you mean {' or '.join(map(repr, near))}?" if near else ""
+        raise UnknownNameError(f"unknown {self.kind} {name!r}.{hint} Known {self.plural}: {', '.join(self._entries)}.")
+
+    def get(self, name: str) -> Entry:
+        """The Entry registered under `name` or one of its aliases."""
+        return self._entries[self.resolve(name)]
+
+    def names(self, pattern: str = "*", *, tags: frozenset | set = frozenset()) -> list[str]:
+        """Canonical keys matching the glob `pattern` and carrying all of `tags`, in registration order."""
+        return [
+            k for k, e in self._entries.items() if fnmatch.fnmatch(k, pattern) and set(tags) <= e.tags
+        ]
+
+    def aliases(self) -> dict[str, str]:
+        """Alias -> canonical key (deprecated aliases included)."""
+        return {a: k for a, (k, _) in self._aliases.items()}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries or name in self._aliases
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+PROXIES = Registry("proxy", "proxies")
+METRICS = Registry("metric", "metrics")
+BENCHMARKS = Registry("benchmark", "benchmarks")
+SEARCHERS = Registry("searcher", "searchers")
