@@ -29,6 +29,7 @@ NUM_OPS, NUM_EDGES, NUM_NODES = len(OPS), len(EDGES), 4
 NUM_ARCHS = NUM_OPS**NUM_EDGES  # 15,625
 _OP_INDEX = {name: i for i, name in enumerate(OPS)}
 _FORMAT = "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|"
+_TEMPLATE = _FORMAT.replace("{}", "op")
 
 
 def _op_name(op, *, caller: str) -> str:
@@ -68,11 +69,11 @@ class Arch:
     def from_str(cls, text: str) -> "Arch":
         """Parse the official string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
         if not isinstance(text, str):
-            raise InvalidParameterError(f"Arch.from_str(): text={text!r} is not a string; expected '{_FORMAT}'.")
+            raise InvalidParameterError(f"Arch.from_str(): text={text!r} is not a string; expected '{_TEMPLATE}'.")
         groups = text.strip().split("+")
         if len(groups) != NUM_NODES - 1:
             raise InvalidParameterError(
-                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in '{_FORMAT}'."
+                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in '{_TEMPLATE}'."
             )
         ops = []
         for node, group in enumerate(groups, start=1):
