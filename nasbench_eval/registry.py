@@ -4,7 +4,8 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from dataclasses import dataclass, field
 
 from .exceptions import NasBenchEvalError, UnknownNameError
@@ -15,7 +16,8 @@ class Entry:
     """A registered callable and the metadata the rest of the toolkit reads.
 
     `higher_is_better` orients a score for ranking and search; `needs_labels` says whether the
-    callable needs targets; `tags` are free-form properties (e.g. ``{"label-free"}``).
+    callable needs targets; `tags` are free-form properties (e.g. ``{"label-free"}``); `defaults`
+    holds the entry's default options (e.g. a proxy's batch size, init and repeats).
     """
 
     name: str
@@ -24,6 +26,7 @@ class Entry:
     needs_labels: bool = False
     tags: frozenset = field(default_factory=frozenset)
     description: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # per-entry default options (batch size, init, ...)
 
     def orient(self, value: float) -> float:
         """The "higher is better" view of `value`, for ranking and search."""
