@@ -126,7 +126,7 @@ class Benchmark(ABC):
             alt = [k for k in self.keys() if k[1:] == (metric, epochs)]
             hint = f" For {dataset} it holds {[f'{m}@{e}' for _, m, e in held]}." if held else ""
             if alt:
-                hint += f" {metric}@{epochs} exists for dataset={', '.join(sorted({repr(k[0]) for k in alt}))}."
+                hint += f" {metric}@{epochs} is held for {' or '.join(f'dataset={d!r}' for d in sorted({k[0] for k in alt}))}."
             raise InvalidParameterError(
                 f"{caller}(): dataset={dataset!r}, metric={metric!r}, epochs={epochs} is not held by the {self.name} benchmark.{hint}"
             )
