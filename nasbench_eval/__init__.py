@@ -16,9 +16,13 @@ from .exceptions import (
     UnknownNameError,
 )
 from .space import OPS, Arch, SizeArch, parse_arch
+from . import metrics, nets, proxies, search  # noqa: E402  (import registers every metric, proxy and searcher)
+from .nets import build_network
+from .proxies import compute_proxy, list_proxies, score_arch
 
 __all__ = [
     "OPS", "Arch", "ArchNotFoundError", "Benchmark", "CorruptDataError", "DataNotFoundError",
     "InvalidParameterError", "NasBenchEvalError", "SizeArch", "UnknownNameError", "__version__",
-    "create_benchmark", "list_benchmarks", "parse_arch",
+    "build_network", "compute_proxy", "create_benchmark", "list_benchmarks", "list_proxies", "metrics", "nets",
+    "parse_arch", "proxies", "score_arch", "search",
 ]

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import math
 import sys
 
-import numpy as np
-
+from ._json import dumps
 from .exceptions import NasBenchEvalError
 
 COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce")
@@ -29,27 +26,6 @@ class UsageError(NasBenchEvalError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of usage + message, and no SystemExit traceback path
         raise UsageError(f"{self.prog}: {message} (see --help)")
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
-def _clean(obj):
-    """Replace NaN/inf (not valid JSON) by None, recursively."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         result = args._module.run(args)
         if args.json:
-            print(json.dumps(_clean(result), default=_json_default))
+            print(dumps(result))
         else:
             print(args._module.format_text(result))
         return 0

@@ -21,8 +21,8 @@ DATASETS: tuple[str, ...] = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16
 """Dataset names as spelled by NAS-Bench-201 / NATS-Bench."""
 METRICS: tuple[str, ...] = ("train_acc", "valid_acc", "test_acc")
 """Accuracy metrics (percent, 0-100)."""
-EPOCHS: tuple[int, ...] = (12, 200)
-"""Training schedules (NATS's `hp`)."""
+EPOCHS: tuple[int, ...] = (1, 12, 90, 200)
+"""Training schedules (NATS's `hp`): tss holds 12 and 200, sss 1, 12 and 90."""
 
 COLUMN_RE = re.compile(r"^(?P<dataset>cifar10-valid|cifar10|cifar100|ImageNet16-120)_(?P<metric>[a-z]+_acc)_(?P<epochs>\d+)ep$")
 """Table column naming: ``{dataset}_{metric}_{epochs}ep``, e.g. ``cifar10_test_acc_200ep``."""

@@ -10,7 +10,7 @@ def add_arguments(p):
     p.add_argument("arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS)
     p.add_argument("--metric", default="test_acc", choices=METRICS)
-    p.add_argument("--epochs", type=int, default=200, help="training schedule: 12 or 200 (default 200)")
+    p.add_argument("--epochs", type=int, default=200, help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
     p.add_argument("--space", default="tss", choices=("tss", "sss"))
     p.add_argument("--nats-path", help="official NATS-Bench benchmark file/folder (default: the offline table)")
 

@@ -174,12 +174,14 @@ def bootstrap_ci(y_true, y_score, *, statistic: str = "kendall_tau", n_boot: int
     Returns
     -------
     BootstrapCI
-        ``(low, high, n_kept)``; ``(nan, nan, 0)`` if fewer than 2 pairs or no finite resample.
+        ``(low, high, n_kept)``; ``(nan, nan, 0)`` if fewer than 2 pairs, a NaN kept by
+        ``nan_policy="propagate"``, or no finite resample.
 
     Examples
     --------
-    >>> bootstrap_ci(range(10), range(10), n_boot=200)
-    BootstrapCI(low=1.0, high=1.0, n_kept=200)
+    >>> low, high, n_kept = bootstrap_ci(range(10), range(10), n_boot=200)
+    >>> round(low, 12), round(high, 12), n_kept
+    (1.0, 1.0, 200)
     """
     caller = "bootstrap_ci"
     key = METRICS.resolve(statistic) if statistic in METRICS else statistic
@@ -187,9 +189,9 @@ def bootstrap_ci(y_true, y_score, *, statistic: str = "kendall_tau", n_boot: int
     n_boot = check_int("n_boot", n_boot, caller=caller, minimum=1)
     alpha = check_fraction("alpha", alpha, caller=caller)
     x, y = check_paired_scores(y_true, y_score, caller=caller, nan_policy=nan_policy)
-    if x.size < 2:
+    if x.size < 2 or np.isnan(x).any() or np.isnan(y).any():   # a NaN left by "propagate" poisons every statistic
         return BootstrapCI(math.nan, math.nan, 0)
-    rng, fn = np.random.default_rng(check_int("seed", seed, caller=caller)), _STATISTICS[key]
+    rng, fn = np.random.default_rng(check_int("seed", seed, caller=caller, minimum=0)), _STATISTICS[key]
     stats = np.empty(n_boot)
     for b in range(n_boot):
         idx = rng.integers(0, x.size, size=x.size)

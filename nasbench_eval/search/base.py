@@ -133,18 +133,19 @@ def _series_in_index_order(series: pd.Series, *, caller: str) -> np.ndarray:
     return ordered.to_numpy()
 
 
-def evaluate(objective, indices: np.ndarray, *, caller: str) -> np.ndarray:
+def evaluate(objective, indices: np.ndarray, *, caller: str, name: str = "objective") -> np.ndarray:
     """Call `objective` on `indices` and check that it returned one float per index."""
+    raw = objective(indices)
     try:
-        scores = np.asarray(objective(indices), dtype=np.float64)
+        scores = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        if isinstance(err, InvalidParameterError):
-            raise
-        raise InvalidParameterError(f"{caller}(): objective returned non-numeric scores; expected a float array.") from err
+        raise InvalidParameterError(
+            f"{caller}(): {name} returned {type(raw).__name__} that is not numeric; expected a float array."
+        ) from err
     if scores.shape != indices.shape:
         raise InvalidParameterError(
-            f"{caller}(): objective returned shape {scores.shape} for {len(indices)} indices; "
-            f"expected shape {indices.shape} (one score per index)."
+            f"{caller}(): {name} returned shape {scores.shape} for {len(indices)} indices; "
+            f"expected shape {indices.shape} (one value per index)."
         )
     return scores
 
@@ -180,7 +181,7 @@ class Budget:
     def __post_init__(self):
         if self.max_queries is not None:
             self.max_queries = check_int("max_queries", self.max_queries, caller="Budget", minimum=0)
-        if self.max_seconds is not None and not (isinstance(self.max_seconds, (int, float)) and self.max_seconds >= 0):
+        if self.max_seconds is not None and (isinstance(self.max_seconds, bool) or not isinstance(self.max_seconds, (int, float)) or not self.max_seconds >= 0):
             raise InvalidParameterError(f"Budget(): max_seconds={self.max_seconds!r} is invalid; expected a number >= 0 or None.")
 
     def charge(self, *, queries: int = 0, seconds: float = 0.0) -> None:
@@ -214,6 +215,8 @@ def check_budget(budget, *, caller: str) -> Budget:
         return Budget()
     if not isinstance(budget, Budget):
         raise InvalidParameterError(f"{caller}(): budget={budget!r} is not a Budget; expected Budget(max_queries=...) or None.")
+    if budget.affordable(1) == 0:
+        raise InvalidParameterError(f"{caller}(): budget={budget!r} is already exhausted; expected a budget with room for 1 query.")
     return budget
 
 
@@ -224,12 +227,14 @@ class Clock:
         self.budget, self.start = budget, time.perf_counter()
 
     def evaluate(self, objective, indices: np.ndarray, *, caller: str) -> np.ndarray:
+        """Checked scores of `indices`; charges one query per index and the call's seconds."""
         t0 = time.perf_counter()
         scores = evaluate(objective, indices, caller=caller)
         self.budget.charge(queries=len(indices), seconds=time.perf_counter() - t0)
         return scores
 
     def elapsed(self) -> float:
+        """Seconds since the clock was made (the search's wall time)."""
         return time.perf_counter() - self.start
 
 
@@ -252,6 +257,22 @@ def check_report(report, bench, *, caller: str) -> Callable[[np.ndarray], np.nda
     raise InvalidParameterError(
         f"{caller}(): report={report!r} is invalid; expected (dataset, metric, epochs) or a callable of indices."
     )
+
+
+def check_objective(objective, *, caller: str) -> None:
+    """Raise unless `objective` is callable."""
+    if not callable(objective):
+        raise InvalidParameterError(
+            f"{caller}(): objective={objective!r} is not callable; expected objective(indices) -> scores, "
+            "e.g. ground_truth_objective(bench) or table_objective(values)."
+        )
+
+
+def describe_report(report) -> tuple | str:
+    """A JSON-friendly record of `report` for a result's config."""
+    if isinstance(report, (tuple, list)):
+        return tuple(report)
+    return getattr(report, "name", None) or getattr(report, "__name__", None) or type(report).__name__
 
 
 # ---- results --------------------------------------------------------------------------------------
@@ -293,14 +314,12 @@ class Trajectory:
         return pd.DataFrame({k: getattr(self, k) for k in self.__dataclass_fields__}).rename_axis("step")
 
 
-def build_trajectory(index: np.ndarray, score: np.ndarray, parent: np.ndarray, report) -> Trajectory:
-    """Running best and ground truth for a finished search."""
+def build_trajectory(index: np.ndarray, score: np.ndarray, parent: np.ndarray, truth: np.ndarray) -> Trajectory:
+    """Running best of a finished search; `truth` is the ground truth of each evaluated index."""
     oriented = np.where(np.isnan(score), -np.inf, score)
     best_pos = _running_argmax(oriented)
-    incumbent = index[best_pos]
-    truth = np.asarray(report(index), dtype=np.float64)
     return Trajectory(
-        index=index, score=score, best_score=score[best_pos], incumbent=incumbent,
+        index=index, score=score, best_score=score[best_pos], incumbent=index[best_pos],
         report=truth, incumbent_report=truth[best_pos], parent=parent,
     )
 
@@ -363,9 +382,11 @@ class SearchResult:
 
 def finish(searcher: str, bench, *, seed, index, score, parent, report, wall_time, config) -> SearchResult:
     """Assemble the SearchResult of a finished search (ground truth looked up here, after the search)."""
-    traj = build_trajectory(np.asarray(index, np.int64), np.asarray(score, np.float64), np.asarray(parent, np.int64), report)
+    index = np.asarray(index, np.int64)
+    truth = evaluate(report, index, caller=searcher, name="report")
+    space_best = float(np.nanmax(evaluate(report, np.arange(len(bench)), caller=searcher, name="report")))
+    traj = build_trajectory(index, np.asarray(score, np.float64), np.asarray(parent, np.int64), truth)
     pick = int(traj.incumbent[-1])
-    space_best = float(np.nanmax(np.asarray(report(np.arange(len(bench))), dtype=np.float64)))
     return SearchResult(
         searcher=searcher, seed=seed, index=pick, arch=bench.arch_str(pick), score=float(traj.best_score[-1]),
         accuracy=float(traj.incumbent_report[-1]), space_best=space_best, wall_time=wall_time,

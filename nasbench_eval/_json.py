@@ -1,0 +1,27 @@
+"""JSON helpers: strict JSON (NaN/inf become null) with numpy scalars and arrays converted."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+
+def clean(obj):
+    """`obj` with NaN/±inf replaced by None and numpy types by Python ones, recursively."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    return obj
+
+
+def dumps(obj, **kwargs) -> str:
+    """Strict JSON text of `obj` (see `clean`); anything else unknown is written with str()."""
+    return json.dumps(clean(obj), allow_nan=False, default=str, **kwargs)

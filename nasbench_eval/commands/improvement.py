@@ -1,0 +1,46 @@
+"""`nasbench-eval improvement SCORES.csv`: Laube & Zell improvement curve of every score column (spec §3)."""
+from __future__ import annotations
+
+from ..metrics import improvement_curve
+from ..metrics.improvement import TIE_BREAKS
+from ..plots import plot_improvement
+from ..scorefile import add_scorefile_arguments, default_plot_path, load_scores_and_truth
+
+HELP = "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst"
+
+
+def add_arguments(p):
+    add_scorefile_arguments(p)
+    p.add_argument("--k-min", type=int, default=10, help="stop when this many archs remain (default 10)")
+    p.add_argument("--tie-break", default="average", choices=TIE_BREAKS, help="order of tied scores (default average)")
+
+
+def run(args) -> dict:
+    table, y_true = load_scores_and_truth(args)
+    curves = {c: improvement_curve(y_true, table.scores[c].to_numpy(), k_min=args.k_min, tie_break=args.tie_break)
+              for c in table.scores.columns}
+    out = plot_improvement(curves, args.out or default_plot_path(args.scores, "improvement"),
+                           title=f"{args.dataset} test accuracy ({args.epochs} epochs), {len(table.index)} archs")
+    first = next(iter(curves.values()))
+    return {
+        "scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
+        "n_merged": table.n_merged, "n_dropped": first.n_dropped, "k_min": args.k_min, "tie_break": args.tie_break,
+        "mean_acc_all": float(first.mean_acc[0]), "best_acc": first.best_acc,
+        "columns": {
+            c: {"negated": c in table.negated, "n_nan_scores": int(table.scores[c].isna().sum()),
+                "mean_acc_at_k_min": float(cv.mean_acc[-1]), "improvement_at_k_min": float(cv.improvement[-1])}
+            for c, cv in curves.items()
+        },
+        "plot": str(out),
+    }
+
+
+def format_text(r: dict) -> str:
+    lines = [f"{r['n_archs']} archs from {r['scores']} ({r['dataset']}, {r['epochs']} epochs); "
+             f"mean of set {r['mean_acc_all']:.2f}, best {r['best_acc']:.2f}",
+             f"{'column':<24} {'M(k=' + str(r['k_min']) + ')':>10} {'I(k)':>8}"]
+    for c, v in r["columns"].items():
+        name = c + (" (negated)" if v["negated"] else "")
+        lines.append(f"{name:<24} {v['mean_acc_at_k_min']:>10.3f} {v['improvement_at_k_min']:>8.3f}")
+    lines.append(f"plot: {r['plot']}")
+    return "\n".join(lines)

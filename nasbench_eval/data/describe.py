@@ -1,0 +1,61 @@
+"""What data is where: a summary of the datasets and benchmark tables the search paths hold."""
+from __future__ import annotations
+
+import os
+
+from ..exceptions import DataNotFoundError
+from ..paths import cache_dir, candidate_data_dirs, find_data_file
+from .sources import locate
+from .specs import DATASET_SPECS
+
+_TABLES = {  # benchmark -> relative paths, as TableBenchmark looks them up (benchmarks/table.py TABLE_FILES)
+    "nb201": ("nb201/tss_accuracy.csv", "nats/tss_accuracy.csv"),
+    "nats_tss": ("nb201/tss_accuracy.csv", "nats/tss_accuracy.csv"),
+    "nats_sss": ("nats/sss_accuracy.csv",),
+}
+
+
+def describe_data(data_dir: str | os.PathLike | None = None) -> dict:
+    """Which NB201 datasets and benchmark tables are found, where, and in which format.
+
+    Nothing is read or decoded; only file existence is checked, in the search order of
+    nasbench_eval.paths (an explicit `data_dir` is the only place searched).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+
+    Returns
+    -------
+    dict
+        ``{"places": [{"origin", "path", "exists"}], "datasets": {name: {"found", "format", "path",
+        "num_classes", "resolution"} | {"found": False, "error"}}, "tables": {benchmark: {"found",
+        "path"} | {"found": False, "error"}}, "cache_dir": str}``. Dataset names are NB201's
+        (``cifar10-valid`` and ``cifar10`` share the CIFAR-10 files).
+    """
+    places = candidate_data_dirs(data_dir)
+    if data_dir is not None:
+        places = places[:1]
+    return {
+        "places": [{"origin": o, "path": str(p), "exists": p.is_dir()} for o, p in places],
+        "datasets": {name: _dataset_entry(name, data_dir) for name in DATASET_SPECS},
+        "tables": {name: _table_entry(paths, data_dir) for name, paths in _TABLES.items()},
+        "cache_dir": str(cache_dir()),
+    }
+
+
+def _dataset_entry(name: str, data_dir) -> dict:
+    spec = DATASET_SPECS[name]
+    try:
+        found = locate(spec.source, data_dir=data_dir)
+    except DataNotFoundError as err:
+        return {"found": False, "error": str(err)}
+    path = found.path if found.kind.endswith("jpeg") else found.path.parent
+    return {"found": True, "format": found.kind, "path": str(path), "num_classes": spec.num_classes, "resolution": spec.resolution}
+
+
+def _table_entry(paths: tuple[str, ...], data_dir) -> dict:
+    try:
+        return {"found": True, "path": str(find_data_file(paths, data_dir))}
+    except DataNotFoundError as err:
+        return {"found": False, "error": str(err)}

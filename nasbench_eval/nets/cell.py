@@ -1,0 +1,118 @@
+"""The NB201 cell: 4 nodes, 6 edges, each edge one op or a mixed set of ops (spec/proxies.md §1.1, §1.5).
+
+Node 0 is the cell input; node j = sum over incoming edges of edge(node i); the cell output is node 3.
+A *mixed* edge holding k ops outputs ``sum(op(x) * (1/k))``, i.e. the ops weighted by the softmax of
+equal architecture logits, as in TE-NAS's pruning supernet.
+
+Module names do not depend on which other ops share an edge (``edges.<e>.ops.<op name>``), so a
+sub-supernet can take the weights of a larger one with ``load_state_dict(big.state_dict(), strict=False)``.
+
+>>> parse_cell_spec("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")[0]
+('nor_conv_3x3',)
+>>> parse_cell_spec([{"nor_conv_3x3", "skip_connect"}] + ["none"] * 5)[0]
+('skip_connect', 'nor_conv_3x3')
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import nn
+
+from ..exceptions import InvalidParameterError
+from ..space import EDGES, OPS, Arch
+from .ops import get_op
+
+CellSpec = tuple[tuple[str, ...], ...]
+"""6 tuples of op names (one per edge, in EDGES order), each sorted in OPS order."""
+
+_OP_RANK = {name: i for i, name in enumerate(OPS)}
+
+
+def _edge_ops(item, edge: int, *, caller: str) -> tuple[str, ...]:
+    """One edge's op name or iterable of op names as a sorted, duplicate-free tuple."""
+    names = [item] if isinstance(item, str) else item
+    try:
+        names = list(names)
+    except TypeError as err:
+        raise InvalidParameterError(
+            f"{caller}(): edge {edge} is {item!r}; expected an op name or an iterable of op names from {list(OPS)}."
+        ) from err
+    unknown = [n for n in names if not isinstance(n, str) or n not in _OP_RANK]
+    if not names or unknown or len(set(names)) != len(names):
+        what = f"has unknown ops {unknown!r}" if unknown else ("is empty" if not names else "repeats an op")
+        raise InvalidParameterError(
+            f"{caller}(): edge {edge}={item!r} {what}; expected one or more distinct op names from {list(OPS)}."
+        )
+    return tuple(sorted(names, key=_OP_RANK.__getitem__))
+
+
+def parse_cell_spec(arch, *, caller: str = "parse_cell_spec") -> CellSpec:
+    """The op set of each edge of an architecture.
+
+    Parameters
+    ----------
+    arch : Arch, str or sequence of 6 items
+        An `Arch`, an official string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``, or one item per edge
+        (in EDGES order), each an op name or an iterable of op names (a mixed edge).
+    caller : str
+        Function name used in error messages.
+
+    Returns
+    -------
+    spec : tuple of 6 tuples of str
+        Each edge's ops, duplicate-free and sorted in OPS order (so sets are accepted).
+    """
+    if isinstance(arch, str):
+        arch = Arch.from_str(arch)
+    if isinstance(arch, Arch):
+        return tuple((op,) for op in arch.ops)
+    if not isinstance(arch, Sequence) or len(arch) != len(EDGES):
+        raise InvalidParameterError(
+            f"{caller}(): arch={arch!r} is not an architecture; expected an Arch, an official string "
+            f"or a sequence of {len(EDGES)} op names / op-name sets (an int index needs a benchmark: use bench.arch(i))."
+        )
+    return tuple(_edge_ops(item, e, caller=caller) for e, item in enumerate(arch))
+
+
+class Edge(nn.Module):
+    """One edge: a single op, or the mean of several ops (each weighted 1/k)."""
+
+    def __init__(self, op_names: Iterable[str], C_in: int, C_out: int):
+        super().__init__()
+        self.ops = nn.ModuleDict({name: get_op(name, C_in, C_out) for name in op_names})
+        self.op_scale = 1.0 / len(self.ops)  # softmax of k equal logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.ops) == 1:
+            return next(iter(self.ops.values()))(x)
+        return sum(op(x) * self.op_scale for op in self.ops.values())
+
+    def extra_repr(self) -> str:
+        return f"ops={list(self.ops)}, op_scale={self.op_scale:.4g}"
+
+
+class Cell(nn.Module):
+    """A cell with a fixed genotype; every listed op is instantiated, dead paths included.
+
+    Parameters
+    ----------
+    spec : CellSpec
+        Output of `parse_cell_spec`.
+    C_in, C_out : int
+        Channels of node 0 and of nodes 1..3. Edges leaving node 0 map C_in -> C_out; edges between
+        inner nodes are C_out -> C_out (C_in != C_out only in the NATS size space).
+
+    Maps (n, C_in, H, W) to (n, C_out, H, W).
+    """
+
+    def __init__(self, spec: CellSpec, C_in: int, C_out: int):
+        super().__init__()
+        self.edges = nn.ModuleList(Edge(ops, C_in if src == 0 else C_out, C_out) for (src, _), ops in zip(EDGES, spec))
+        self._incoming = [[(e, src) for e, (src, d) in enumerate(EDGES) if d == dst] for dst in (1, 2, 3)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for incoming in self._incoming:
+            nodes.append(sum(self.edges[e](nodes[src]) for e, src in incoming))
+        return nodes[-1]

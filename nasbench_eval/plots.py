@@ -1,0 +1,185 @@
+"""Figures of the metric curves (matplotlib, Agg canvas; no pyplot state, so it works headless).
+
+One curve per score column; the random / uniform baseline is dashed. Each function writes one
+image and returns its path.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ._validation import check_1d
+from .exceptions import InvalidParameterError
+from .metrics import ImprovementCurve, MassCurve, RecallCurve, kendall_tau
+
+
+def _check_curves(curves: Mapping, kind: type, *, caller: str) -> None:
+    if not isinstance(curves, Mapping) or not curves or not all(isinstance(c, kind) for c in curves.values()):
+        raise InvalidParameterError(f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping of label -> {kind.__name__}.")
+
+
+def _save(fig: Figure, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def plot_improvement(curves: Mapping[str, ImprovementCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
+    """Mean accuracy of the kept architectures (left) and normalised improvement (right) vs number kept.
+
+    Parameters
+    ----------
+    curves : mapping of str to ImprovementCurve
+        Label -> curve; all over the same set of architectures.
+    path : str or path-like
+        Output image (e.g. ``improvement.png``); parent folders are created.
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    _check_curves(curves, ImprovementCurve, caller="plot_improvement")
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_m, ax_i = fig.subplots(1, 2)
+    for label, c in curves.items():
+        ax_m.plot(c.k, c.mean_acc, label=label)
+        ax_i.plot(c.k, c.improvement, label=label)
+    first = next(iter(curves.values()))
+    ax_m.axhline(first.mean_acc[0], ls="--", color="gray", label="random (mean of set)")
+    ax_m.axhline(first.best_acc, ls=":", color="black", label="best of set")
+    ax_i.axhline(0.0, ls="--", color="gray", label="random")
+    ax_i.axhline(1.0, ls=":", color="black", label="best of set")
+    for ax, ylabel in ((ax_m, "mean test accuracy of kept archs (%)"), (ax_i, "normalised improvement")):
+        ax.set_xscale("log")
+        ax.invert_xaxis()
+        ax.set_xlabel("architectures kept (predicted best)")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_recall(curves: Mapping[str, RecallCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
+    """Top-architecture recall vs test-error threshold, random baseline dashed ([PUP] Fig. 1 left).
+
+    Parameters
+    ----------
+    curves : mapping of str to RecallCurve
+        Label -> curve; all over the same ground truth and levels.
+    path : str or path-like
+        Output image; parent folders are created.
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    _check_curves(curves, RecallCurve, caller="plot_recall")
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for label, c in curves.items():
+        ax.plot(c.threshold, c.recall, marker=".", label=label)
+    first = next(iter(curves.values()))
+    ax.plot(first.threshold, first.baseline, ls="--", color="gray", label="random")
+    ax.set_xscale("log")
+    ax.set_xlabel("test-error threshold (%)")
+    ax.set_ylabel("recall of top architectures")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
+    """Sampling-probability mass vs test-error threshold, uniform baseline dashed ([PUP] Fig. 1 right).
+
+    Parameters
+    ----------
+    curves : mapping of str to MassCurve
+        Label -> curve (e.g. ``{"alphas": ..., "biased sampler": ...}``); same ground truth and levels.
+    path : str or path-like
+        Output image; parent folders are created.
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    _check_curves(curves, MassCurve, caller="plot_mass")
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for label, c in curves.items():
+        ax.plot(c.threshold, c.mass, marker=".", label=label)
+    first = next(iter(curves.values()))
+    ax.plot(first.threshold, first.baseline, ls="--", color="gray", label="uniform")
+    ax.set_xscale("log")
+    ax.set_xlabel("test-error threshold (%)")
+    ax.set_ylabel("probability mass on better archs")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLike, *, ylabel: str = "test accuracy (%)",
+                 title: str | None = None) -> Path:
+    """One scatter panel per score column: score (x) vs ground truth (y), Kendall tau-b in the panel title.
+
+    The x axis is logarithmic when a score is positive and spans more than three decades
+    (synflow, params), so heavy-tailed scores stay readable.
+
+    Parameters
+    ----------
+    scores : mapping of str to float64[n]
+        Score name -> raw scores (NaN / inf points are left out of the panel), aligned with `y_true`.
+    y_true : array-like of shape (n,)
+        Ground-truth accuracy (percent).
+    path : str or path-like
+        Output image; parent folders are created.
+    ylabel : str, default="test accuracy (%)"
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    caller = "plot_scatter"
+    y = check_1d("y_true", y_true, caller=caller)
+    if not isinstance(scores, Mapping) or not scores:
+        raise InvalidParameterError(f"{caller}(): scores={type(scores).__name__} is empty; expected a non-empty mapping of name -> scores.")
+    cols = {k: check_1d(f"scores[{k!r}]", v, caller=caller) for k, v in scores.items()}
+    bad = {k: v.size for k, v in cols.items() if v.size != y.size}
+    if bad:
+        raise InvalidParameterError(f"{caller}(): scores {bad} have lengths other than len(y_true)={y.size}; expected one score per arch.")
+    n = len(cols)
+    ncols = min(n, 3)
+    fig = Figure(figsize=(4.2 * ncols, 3.6 * math.ceil(n / ncols)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols, squeeze=False)).ravel()
+    for ax, (name, s) in zip(axes, cols.items()):
+        ok = np.isfinite(s) & np.isfinite(y)
+        ax.scatter(s[ok], y[ok], s=4, alpha=0.5)
+        is_log = bool(ok.any()) and s[ok].min() > 0 and s[ok].max() / s[ok].min() > 1e3
+        if is_log:
+            ax.set_xscale("log")
+        ax.set_title(f"{name}: Kendall tau {kendall_tau(y, s):.3f}")
+        ax.set_xlabel(f"{name} (log scale)" if is_log else name)
+        ax.set_ylabel(ylabel)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)

@@ -1,0 +1,108 @@
+"""Gradient-saliency proxies from zero-cost-nas: snip, grasp, fisher, grad_norm, plain (spec §3.5).
+
+All use one labelled batch, loss L = mean cross-entropy of the logits, the network in train mode,
+and "layers" = every Conv2d and Linear (stem, cell convs, residual convs, shortcut 1×1,
+classifier); only their ``.weight`` enters the sums. Values are sums of per-weight saliencies
+(dimensionless). Higher is better for all of them.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import logits_of, register_proxy, weight_layers
+
+_COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels"}, batch_size=64,
+               dtype="float32")
+
+
+def _loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits_of(net(x)), y)
+
+
+def _weight_grads(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, create_graph: bool = False):
+    weights = [m.weight for m in weight_layers(net)]
+    grads = torch.autograd.grad(_loss(net, x, y), weights, allow_unused=True, create_graph=create_graph)
+    grads = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads)]
+    return weights, grads
+
+
+def _sum(tensors) -> float:
+    return float(sum(t.double().sum() for t in tensors))
+
+
+@register_proxy("snip", **_COMMON)
+def snip(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """SNIP: Σ_layers Σ |W ⊙ ∂L/∂W| (connection sensitivity at init).
+
+    Parameters
+    ----------
+    x : Tensor of shape (B, 3, H, W); y : int64 Tensor of shape (B,)
+        Spec default B = 64 training images with labels.
+    """
+    weights, grads = _weight_grads(net, x, y)
+    return _sum((w.detach() * g).abs() for w, g in zip(weights, grads))
+
+
+@register_proxy("grad_norm", **_COMMON)
+def grad_norm(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Σ_layers ‖∂L/∂W‖₂: per-layer Frobenius norms, summed (not one global norm)."""
+    _, grads = _weight_grads(net, x, y)
+    return _sum(g.double().norm() for g in grads)
+
+
+@register_proxy("plain", **_COMMON)
+def plain(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Σ_layers Σ W ⊙ ∂L/∂W (no absolute value; NASLib / zero-cost-nas "plain")."""
+    weights, grads = _weight_grads(net, x, y)
+    return _sum(w.detach() * g for w, g in zip(weights, grads))
+
+
+@register_proxy("grasp", **_COMMON)
+def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """GraSP: Σ_layers Σ −W ⊙ (H g), with g = ∂L/∂W (detached) and Hg = ∂(Σ g·∂L/∂W)/∂W.
+
+    Two forward passes (T = 1, one iteration): the first gives g, the second builds ∂L/∂W with
+    ``create_graph`` and differentiates z = Σ_layers ⟨g, ∂L/∂W⟩ again. The sign is flipped as in
+    the reference so that higher is better.
+    """
+    _, g_first = _weight_grads(net, x, y)
+    g_first = [g.detach() for g in g_first]
+    weights, g_second = _weight_grads(net, x, y, create_graph=True)
+    z = sum((a * b).sum() for a, b in zip(g_first, g_second))
+    hg = torch.autograd.grad(z, weights, allow_unused=True) if z.requires_grad else [None] * len(weights)
+    return _sum(-w.detach() * (torch.zeros_like(w) if h is None else h) for w, h in zip(weights, hg))
+
+
+@register_proxy("fisher", **_COMMON)
+def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fisher: Σ_layers Σ_k F_k·(fan-in of channel k), F_k = ½·mean_n (Σ_{h,w} a·∂L/∂a)².
+
+    a = output of each Conv2d/Linear (before BN) for output channel k; the reference broadcasts
+    F_k to the Cin·kh·kw weights of channel k (Linear: in_features) and sums, which is the
+    product written here.
+    """
+    captured: list[tuple[nn.Module, torch.Tensor]] = []
+
+    def keep(module, inputs, output):
+        if output.requires_grad:
+            output.retain_grad()
+            captured.append((module, output))
+
+    hooks = [m.register_forward_hook(keep) for m in weight_layers(net)]
+    try:
+        _loss(net, x, y).backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    total = 0.0
+    for module, a in captured:
+        if a.grad is None:
+            continue
+        prod = (a.detach() * a.grad).double()
+        per_sample = prod.sum(dim=(2, 3)) if prod.ndim == 4 else prod          # [B, Cout]
+        f_k = 0.5 * per_sample.pow(2).mean(dim=0)
+        fan = module.weight[0].numel()                                         # Cin·kh·kw (groups-aware)
+        total += float(f_k.sum()) * fan
+    return total

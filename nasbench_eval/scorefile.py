@@ -1,0 +1,219 @@
+"""Reading a scores file (what ``nasbench-eval correlate`` writes) and aligning it with the ground truth.
+
+A scores file is a CSV with an ``index`` column (benchmark index) and/or an ``arch`` column
+(official string), one numeric column per score named by its proxy key (``nwot``, ``synflow``,
+``ntk_cond`` ...), and possibly ground-truth columns (``cifar10_test_acc_200ep``, matched by
+`nasbench_eval.benchmarks.base.COLUMN_RE`) and bookkeeping columns, which are not scores.
+
+Scores are returned *oriented*: a column whose name is a registered proxy with
+``higher_is_better=False`` (or that the caller lists as lower-is-better) is negated, so every
+returned column reads "higher is better" (spec §0.1).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .benchmarks.base import COLUMN_RE
+from .exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
+from .registry import PROXIES
+
+ID_COLUMNS = ("index", "arch")
+"""Columns that identify the architecture of a row."""
+BOOKKEEPING_SUFFIXES = ("_status", "_seconds")
+"""Per-proxy bookkeeping columns that `correlate`/`score` write beside each score; never scores."""
+
+
+class ScoreTable(NamedTuple):
+    """Scores of a set of benchmark architectures, one row per unique benchmark index.
+
+    Attributes
+    ----------
+    index : int64[n]
+        Benchmark indices, ascending and unique.
+    scores : pandas.DataFrame
+        Shape (n, n_columns); oriented scores (higher = better), rows aligned with `index`.
+    negated : tuple of str
+        Columns that were negated (lower-is-better in the file).
+    n_merged : int
+        Rows merged because their index repeated (their scores averaged, spec §0.4).
+    path : pathlib.Path
+        The file read.
+    """
+
+    index: np.ndarray
+    scores: pd.DataFrame
+    negated: tuple
+    n_merged: int
+    path: Path
+
+
+def _load_proxy_registry() -> None:
+    """Import the proxies package (registration is an import side effect), if it exists yet."""
+    try:
+        importlib.import_module("nasbench_eval.proxies")
+    except ModuleNotFoundError as err:
+        if err.name != "nasbench_eval.proxies":
+            raise
+
+
+def is_lower_better(column: str, lower_is_better: Sequence[str] = ()) -> bool:
+    """True if `column` is listed in `lower_is_better` or is a registered proxy with ``higher_is_better=False``.
+
+    Examples
+    --------
+    >>> is_lower_better("my_loss", ["my_loss"]), is_lower_better("my_score")
+    (True, False)
+    """
+    if column in lower_is_better:
+        return True
+    _load_proxy_registry()
+    return column in PROXIES and not PROXIES.get(column).higher_is_better
+
+
+def _read_csv(path: Path, *, caller: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataNotFoundError(f"{caller}(): path={str(path)!r} does not exist or is not a file; expected a scores CSV.")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise CorruptDataError(f"{caller}(): {str(path)!r} is not a readable CSV ({err}); expected a scores CSV with an index or arch column.") from err
+    if not any(c in frame.columns for c in ID_COLUMNS):
+        raise CorruptDataError(f"{caller}(): {str(path)!r} has columns {list(frame.columns)} but no 'index' or 'arch'; expected at least one of them.")
+    if frame.empty:
+        raise CorruptDataError(f"{caller}(): {str(path)!r} has no rows; expected one row per architecture.")
+    return frame
+
+
+def score_columns(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, caller: str = "score_columns") -> list[str]:
+    """The score columns of a scores frame: numeric, not an id, not ground truth; or the `columns` chosen.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The scores file's content.
+    columns : sequence of str, optional
+        Explicit choice; each must be a numeric, non-id column of `frame`.
+    caller : str
+        Name used in error messages.
+
+    Returns
+    -------
+    list of str
+    """
+    numeric = [c for c in frame.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c]) and not str(c).endswith(BOOKKEEPING_SUFFIXES)]
+    if columns is None:
+        chosen = [c for c in numeric if not COLUMN_RE.match(str(c))]
+        if not chosen:
+            raise CorruptDataError(f"{caller}(): the scores file has no numeric score column (columns: {list(frame.columns)}); expected e.g. 'nwot' or pass columns=.")
+        return chosen
+    columns = list(columns)
+    bad = [c for c in columns if c not in numeric]
+    if not columns or bad:
+        raise InvalidParameterError(f"{caller}(): columns={columns!r} names missing or non-numeric columns {bad}; expected some of {numeric}.")
+    return columns
+
+
+def _indices(frame: pd.DataFrame, bench, *, caller: str, path: Path) -> np.ndarray:
+    if "index" in frame.columns:
+        raw = pd.to_numeric(frame["index"], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(raw) | (raw != np.round(raw)) | (raw < 0) | (raw >= len(bench))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise CorruptDataError(f"{caller}(): {str(path)!r} row {row} has index {frame['index'].iloc[row]!r}; expected integers 0..{len(bench) - 1}.")
+        index = raw.astype(np.int64)
+        if "arch" in frame.columns:
+            strs = bench.arch_strs()
+            wrong = [i for i, (k, s) in enumerate(zip(index, frame["arch"])) if strs[k] != str(s).strip()]
+            if wrong:
+                raise CorruptDataError(f"{caller}(): {str(path)!r} row {wrong[0]} has index {index[wrong[0]]} but arch {frame['arch'].iloc[wrong[0]]!r}, "
+                                       f"which is not that index's architecture ({len(wrong)} such rows); expected matching index and arch columns.")
+        return index
+    return np.array([bench.index_of(str(s)) for s in frame["arch"]], dtype=np.int64)
+
+
+def read_scores(path: str | os.PathLike, bench, *, columns: Sequence[str] | None = None,
+                lower_is_better: Sequence[str] = ()) -> ScoreTable:
+    """Read a scores CSV, map its rows to benchmark indices and orient every score column.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    bench : Benchmark
+        Benchmark whose indices / strings the file uses (e.g. ``create_benchmark("nb201")``).
+    columns : sequence of str, optional
+        Score columns to use (default: every numeric column that is neither an id nor ground truth).
+    lower_is_better : sequence of str, default=()
+        Columns to negate besides registered lower-is-better proxies; each must be a chosen column.
+
+    Returns
+    -------
+    ScoreTable
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    CorruptDataError
+        Unreadable CSV, no id column, no score column, or a bad index / arch.
+    InvalidParameterError
+        `columns` or `lower_is_better` name columns that are missing or not numeric.
+    """
+    caller, path = "read_scores", Path(path)
+    frame = _read_csv(path, caller=caller)
+    cols = score_columns(frame, columns, caller=caller)
+    extra = [c for c in lower_is_better if c not in cols]
+    if extra:
+        raise InvalidParameterError(f"{caller}(): lower_is_better={list(lower_is_better)!r} names {extra}, which are not score columns; expected some of {cols}.")
+    index = _indices(frame, bench, caller=caller, path=path)
+    scores = frame[cols].astype(np.float64)
+    negated = tuple(c for c in cols if is_lower_better(c, lower_is_better))
+    for c in negated:
+        scores[c] = -scores[c]
+    merged = scores.groupby(index, sort=True).mean()
+    return ScoreTable(merged.index.to_numpy(dtype=np.int64), merged.reset_index(drop=True), negated,
+                      int(len(frame) - len(merged)), path)
+
+
+# ---- shared by the `improvement` / `recall` CLI commands ---------------------------------------------
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_scorefile_arguments(p) -> None:
+    """Options every scores-file command takes: the file, ground-truth key, columns, orientation, output."""
+    from .benchmarks import DATASETS
+
+    p.add_argument("scores", help="scores CSV with an 'index' and/or 'arch' column and one column per score")
+    p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
+    p.add_argument("--epochs", type=int, default=200, help="ground-truth schedule: 12 or 200 (default 200)")
+    p.add_argument("--columns", help="comma-separated score columns (default: every numeric non-ground-truth column)")
+    p.add_argument("--lower-is-better", default="", metavar="COL,...",
+                   help="columns to negate before ranking (registered lower-is-better proxies such as ntk_cond are negated anyway)")
+    p.add_argument("--out", help="output PNG (default: <scores stem>_<command>.png next to the scores file)")
+
+
+def default_plot_path(scores: str | os.PathLike | None, command: str) -> Path:
+    """``<scores stem>_<command>.png`` beside the scores file, or ``./<command>.png`` without one."""
+    if scores is None:
+        return Path(f"{command}.png")
+    p = Path(scores)
+    return p.with_name(f"{p.stem}_{command}.png")
+
+
+def load_scores_and_truth(args) -> tuple[ScoreTable, np.ndarray]:
+    """The scores table of a CLI command's arguments and the test accuracy (percent) of its rows."""
+    from .benchmarks import create_benchmark
+
+    bench = create_benchmark("nb201", data_dir=args.data_dir)
+    table = read_scores(args.scores, bench, columns=_split(args.columns), lower_is_better=_split(args.lower_is_better) or ())
+    y_true = bench.accuracies(args.dataset, "test_acc", args.epochs)[table.index]
+    return table, y_true

@@ -1,0 +1,33 @@
+"""Plots: each writes a non-empty PNG and rejects bad curve mappings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench_eval.exceptions import InvalidParameterError
+from nasbench_eval.metrics import improvement_curve, mass_curve, top_arch_recall_curve
+from nasbench_eval.plots import plot_improvement, plot_mass, plot_recall, plot_scatter
+
+RNG = np.random.default_rng(0)
+ACC = RNG.normal(90, 3, 100)
+PRED = ACC + RNG.normal(0, 2, 100)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: plot_improvement({"a": improvement_curve(ACC, PRED), "b": improvement_curve(ACC, -PRED)}, p, title="t"),
+    lambda p: plot_recall({"a": top_arch_recall_curve(ACC, PRED)}, p),
+    lambda p: plot_mass({"a": mass_curve(ACC, np.full(100, 0.01))}, p),
+    lambda p: plot_scatter({"a": PRED, "b": -PRED, "c": PRED ** 2, "d": np.where(PRED > 90, np.nan, PRED)}, ACC, p),
+])
+def test_plot_writes_png(tmp_path, make):
+    path = make(tmp_path / "sub" / "fig.png")
+    assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 5000
+
+
+def test_plots_reject_bad_input(tmp_path):
+    with pytest.raises(InvalidParameterError, match="curves"):
+        plot_recall({}, tmp_path / "x.png")
+    with pytest.raises(InvalidParameterError, match="curves"):
+        plot_mass({"a": top_arch_recall_curve(ACC, PRED)}, tmp_path / "x.png")
+    with pytest.raises(InvalidParameterError, match="lengths"):
+        plot_scatter({"a": PRED[:5]}, ACC, tmp_path / "x.png")
