@@ -70,6 +70,24 @@ def plot_improvement(curves: Mapping[str, ImprovementCurve], path: str | os.Path
     return _save(fig, path)
 
 
+def _plot_threshold_curves(curves: Mapping, values: str, path, *, ylabel: str, baseline: str, title: str | None) -> Path:
+    """One line per curve of `values` (an attribute) against the test-error threshold, baseline dashed."""
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for label, c in curves.items():
+        ax.plot(c.threshold, getattr(c, values), marker=".", label=label)
+    first = next(iter(curves.values()))
+    ax.plot(first.threshold, first.baseline, ls="--", color="gray", label=baseline)
+    ax.set_xscale("log")
+    ax.set_xlabel("test-error threshold (%)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
 def plot_recall(curves: Mapping[str, RecallCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
     """Top-architecture recall vs test-error threshold, random baseline dashed ([PUP] Fig. 1 left).
 
@@ -86,20 +104,7 @@ def plot_recall(curves: Mapping[str, RecallCurve], path: str | os.PathLike, *, t
     pathlib.Path
     """
     _check_curves(curves, RecallCurve, caller="plot_recall")
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.subplots()
-    for label, c in curves.items():
-        ax.plot(c.threshold, c.recall, marker=".", label=label)
-    first = next(iter(curves.values()))
-    ax.plot(first.threshold, first.baseline, ls="--", color="gray", label="random")
-    ax.set_xscale("log")
-    ax.set_xlabel("test-error threshold (%)")
-    ax.set_ylabel("recall of top architectures")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
-    return _save(fig, path)
+    return _plot_threshold_curves(curves, "recall", path, ylabel="recall of top architectures", baseline="random", title=title)
 
 
 def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
@@ -118,20 +123,7 @@ def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title
     pathlib.Path
     """
     _check_curves(curves, MassCurve, caller="plot_mass")
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.subplots()
-    for label, c in curves.items():
-        ax.plot(c.threshold, c.mass, marker=".", label=label)
-    first = next(iter(curves.values()))
-    ax.plot(first.threshold, first.baseline, ls="--", color="gray", label="uniform")
-    ax.set_xscale("log")
-    ax.set_xlabel("test-error threshold (%)")
-    ax.set_ylabel("probability mass on better archs")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
-    return _save(fig, path)
+    return _plot_threshold_curves(curves, "mass", path, ylabel="probability mass on better archs", baseline="uniform", title=title)
 
 
 def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLike, *, ylabel: str = "test accuracy (%)",
