@@ -102,3 +102,18 @@ def test_issue_3_ci_smoke_naswot_synflow_64_archs(capsys, tmp_path, shared_data)
     for proxy in ("nwot", "synflow"):
         m = obj["metrics"][proxy]
         assert m["n"] == 64 and m["kendall"] > 0.3 and m["ci95"]["kendall"][0] > 0
+
+
+def test_issue_4_curves_from_a_correlate_output(capsys, tmp_path, shared_data):
+    """improvement / recall read the scores file `correlate` writes (bookkeeping columns ignored)."""
+    out = tmp_path / "o"
+    code, obj, err = run_json(capsys, ["correlate", "--metric", "params,flops", "--sample", "60", "--device", "cpu",
+                                       "--data-dir", str(shared_data), "--out", str(out), "--store", str(tmp_path / "s.sqlite"), "--n-boot", "50"])
+    assert code == 0, err
+    for command in ("improvement", "recall"):
+        png = tmp_path / f"{command}.png"
+        assert main([command, obj["scores_file"], "--data-dir", str(shared_data), "--out", str(png), "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert png.stat().st_size > 5000
+        assert set(result["columns"]) == {"params", "flops"}  # no *_seconds / dead_cell bookkeeping columns
+        assert result["n_archs"] == 60
