@@ -15,8 +15,8 @@ import sys
 from ._json import dumps
 from .exceptions import NasBenchEvalError
 
-COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce")
-"""Subcommand names, each a module in nasbench_eval.commands (missing modules are skipped)."""
+COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval")
+"""Subcommand modules in nasbench_eval.commands (missing modules are skipped); the CLI name spells "_" as "-"."""
 
 
 class UsageError(NasBenchEvalError):
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
             if err.name == f"{__package__}.commands.{name}":
                 continue
             raise
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP, parents=[common])
+        p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.HELP, parents=[common])
         module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser

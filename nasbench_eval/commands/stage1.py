@@ -1,0 +1,61 @@
+"""`nasbench-eval stage1 --method darts --epochs E --seed S --out DIR`: train an NB201 supernet with a Stage-1 method."""
+from __future__ import annotations
+
+import sys
+
+from ..nets.supernet import SUBSPACES
+from ..train import METHODS, save_run, train_stage1
+from ..train.loop import GT_DATASET
+
+HELP = "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)"
+
+
+def add_arguments(p):
+    p.add_argument("--method", required=True, choices=sorted(METHODS), help="Stage-1 method")
+    p.add_argument("--out", required=True, help="run directory to write (weights, distributions, curves, config)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, batches, paths and noise (default 0)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the method's paper value)")
+    p.add_argument("--batch-size", type=int, help="batch size (default: the method's paper value)")
+    p.add_argument("--lr", type=float, help="initial learning rate of the shared weights")
+    p.add_argument("--cells-per-stage", type=int, help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
+    p.add_argument("--channels", type=int, dest="C", help="channels C of the first stage (default 16)")
+    p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
+    p.add_argument("--dataset", default="cifar10", choices=list(GT_DATASET), help="training images to split (default cifar10)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
+    p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")
+    p.add_argument("--bias-depth", type=int, help="spos: bias weights over the current and D previous choices (1..3)")
+    p.add_argument("--split-epoch", type=int, help="spos: split the weights by the previous choice at this epoch")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+
+
+def run(args) -> dict:
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "cells_per_stage": args.cells_per_stage,
+                 "C": args.C, "bias_depth": args.bias_depth, "split_epoch": args.split_epoch}
+
+    def progress(epoch, row):
+        if not args.quiet:
+            print(f"epoch {epoch}: loss {row['train_loss']:.4f} acc {row['train_acc']:.2f}% lr {row['lr']:.5f} "
+                  f"{row['seconds']:.1f}s", file=sys.stderr)
+
+    result = train_stage1(args.method, seed=args.seed, dataset=args.dataset, space=args.space, device=args.device,
+                          hparams=overrides, n_train=args.train_images, n_valid=args.valid_images,
+                          data_dir=args.data_dir, progress=progress)
+    out = save_run(result, args.out)
+    c = result.curves
+    return {"out": str(out), "config": result.config, "final_train_loss": c["train_loss"][-1],
+            "final_train_acc": c["train_acc"][-1], "seconds_per_epoch": c["seconds"],
+            "edge_probs": result.method.edge_probs().tolist()}
+
+
+def format_text(r: dict) -> str:
+    cfg = r["config"]
+    hp = cfg["hparams"]
+    secs = r["seconds_per_epoch"]
+    return "\n".join([
+        f"{cfg['method']} seed {cfg['seed']} on {cfg['dataset']} ({cfg['space']} space, N={hp['cells_per_stage']}, C={hp['C']}, "
+        f"{cfg['n_train']} train / {cfg['n_valid']} valid images, {cfg['device']})",
+        f"{hp['epochs']} epochs, {sum(secs) / len(secs):.2f} s/epoch; final train loss {r['final_train_loss']:.4f}, "
+        f"acc {r['final_train_acc']:.2f}%",
+        f"run directory: {r['out']}",
+    ])

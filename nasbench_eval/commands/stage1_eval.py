@@ -1,0 +1,45 @@
+"""`nasbench-eval stage1-eval DIR [DIR...]`: supernet-predicted accuracy vs ground truth, and the learned distribution's mass."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._json import dumps
+from ..train.evaluate import evaluate_runs, write_evaluation
+
+HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency"
+
+
+def add_arguments(p):
+    p.add_argument("runs", nargs="+", help="run directories written by `nasbench-eval stage1` (same space and dataset)")
+    p.add_argument("--sample", type=int, default=1000, help="random archs of the space to evaluate (default 1000; 0 = all)")
+    p.add_argument("--seed", type=int, default=0, help="picks the sample, BN batches and evaluation images (default 0)")
+    p.add_argument("--bn-batches", type=int, default=20, help="BN recalibration passes per arch (default 20; 0 = none)")
+    p.add_argument("--batch-size", type=int, default=256, help="batch size of recalibration and evaluation (default 256)")
+    p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per prediction (default 5000)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    p.add_argument("--out", help="output folder (default: <first run>/stage1_eval)")
+
+
+def run(args) -> dict:
+    ev = evaluate_runs(args.runs, sample=args.sample or None, seed=args.seed, bn_batches=args.bn_batches,
+                       batch_size=args.batch_size, n_eval=args.eval_images, device=args.device, data_dir=args.data_dir)
+    out = Path(args.out) if args.out else Path(args.runs[0]) / "stage1_eval"
+    paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
+    result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary, "files": {k: str(v) for k, v in paths.items()}}
+    (out / "stage1_eval.json").write_text(dumps(result) + "\n")
+    result["files"]["json"] = str(out / "stage1_eval.json")
+    return result
+
+
+def format_text(r: dict) -> str:
+    lines = [f"{r['n_archs']} archs; per run: Kendall tau, improvement I(k_min), mean sampling mass (uniform)"]
+    for run in r["runs"]:
+        lines.append(f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I {run['improvement_at_k_min']:+.3f}  "
+                     f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}")
+    s = r["summary"]
+    lines.append(f"mean ± std: tau {s['kendall_tau'][0]:.3f} ± {s['kendall_tau'][1]:.3f}, "
+                 f"I {s['improvement_at_k_min'][0]:.3f} ± {s['improvement_at_k_min'][1]:.3f}")
+    if "self_consistency" in s:
+        lines.append(f"self-consistency (Kendall tau): {s['self_consistency']['kendall_tau']:.3f}")
+    lines += [f"{k}: {v}" for k, v in r["files"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Stage-1 data held entirely on the device, with batch-wide augmentation there (style §1.2, airbench).
+
+NB201's protocol for supernet training ([PUP], NB201's ``cifar10-valid``): the 50,000 CIFAR-10
+training images are split into two fixed, seeded, class-balanced halves
+(`nasbench_eval.data.train_valid_split`, seed `SPLIT_SEED`); weights train on the train half, and
+architecture parameters and supernet-predicted accuracies use the valid half. The test images are
+never touched.
+
+Images stay uint8 NHWC on the device (CIFAR-10 half: 77 MB); each batch is cropped (zero padding
+4, or 2 for 16 px images, as NB201's RandomCrop pads black pixels) and flipped with one device
+generator, then normalised with the dataset's NB201 mean / std.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from .._validation import check_int
+from ..data import SPLIT_SEED, get_spec, load_dataset, normalize, train_valid_split
+from ..device import resolve_device
+from ..exceptions import InvalidParameterError
+
+SOURCE_DATASET = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
+"""Stage-1 dataset name -> the dataset whose training images are split into train / valid halves."""
+
+
+def device_crop_flip(images_u8: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
+    """Random translation by up to `padding` pixels (zero fill) and random horizontal flip, batch-wide.
+
+    Parameters
+    ----------
+    images_u8 : torch.Tensor of uint8, shape (B, H, W, C)
+        On any device; `generator` must live on the same device.
+    padding : int
+        Maximum shift; the crop window of the zero-padded image starts at 0..2*padding.
+    generator : torch.Generator
+        Draws the offsets (y, then x) and the flips, in that order.
+
+    Returns
+    -------
+    torch.Tensor of uint8, shape (B, H, W, C), same device.
+    """
+    b, h, w, _ = images_u8.shape
+    dev = images_u8.device
+    padded = torch.nn.functional.pad(images_u8, (0, 0, padding, padding, padding, padding))
+    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
+    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
+    rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]   # (B, H, 1)
+    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, :]   # (B, 1, W)
+    out = padded[torch.arange(b, device=dev)[:, None, None], rows, cols]
+    flip = torch.rand(b, generator=generator, device=dev) < 0.5
+    return torch.where(flip.view(-1, 1, 1, 1), out.flip(2), out)
+
+
+@dataclass
+class DeviceSplit:
+    """One split resident on a device.
+
+    Attributes
+    ----------
+    images_u8 : torch.Tensor of uint8, shape (N, H, W, 3)
+    labels : torch.Tensor of int64, shape (N,)
+    dataset : str
+        NB201 dataset name (picks mean / std and crop padding).
+    """
+
+    images_u8: torch.Tensor
+    labels: torch.Tensor
+    dataset: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def device(self) -> torch.device:
+        return self.labels.device
+
+    def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is given."""
+        x = self.images_u8[idx]
+        if generator is not None:
+            x = device_crop_flip(x, get_spec(self.dataset).crop_padding, generator)
+        return normalize(x, self.dataset), self.labels[idx]
+
+    def batches(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of shuffled batches (the last one may be smaller), drawn from `generator`."""
+        batch_size = check_int("batch_size", batch_size, caller="DeviceSplit.batches", minimum=1)
+        order = torch.randperm(len(self), generator=generator, device=self.device)
+        for idx in order.split(batch_size):
+            yield self.batch(idx, generator if augment else None)
+
+    def forever(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Shuffled batches epoch after epoch (for the architecture steps of DARTS-style methods)."""
+        while True:
+            yield from self.batches(batch_size, generator, augment=augment)
+
+    def fixed_batches(self, batch_size: int, n_batches: int, *, seed: int, augment: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """`n_batches` batches picked (and augmented) by `seed` alone; without replacement while images last."""
+        caller = "DeviceSplit.fixed_batches"
+        batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1, maximum=len(self))
+        n_batches = check_int("n_batches", n_batches, caller=caller, minimum=1)
+        g = torch.Generator(device=self.device).manual_seed(seed)
+        out = []
+        while len(out) < n_batches:
+            for x, y in self.batches(batch_size, g, augment=augment):
+                if len(y) == batch_size and len(out) < n_batches:
+                    out.append((x, y))
+        return out
+
+
+def _subset(n: int, k: int | None, seed: int, *, name: str) -> torch.Tensor | None:
+    if k is None:
+        return None
+    k = check_int(name, k, caller="load_stage1_data", minimum=1, maximum=n)
+    return torch.sort(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]).values
+
+
+def load_stage1_data(dataset: str = "cifar10", *, n_train: int | None = None, n_valid: int | None = None,
+                     subset_seed: int = 0, device: str | torch.device | None = None,
+                     data_dir: str | os.PathLike | None = None) -> tuple[DeviceSplit, DeviceSplit]:
+    """Train and valid halves of a dataset's training images, resident on `device`.
+
+    Parameters
+    ----------
+    dataset : {"cifar10", "cifar10-valid", "cifar100", "ImageNet16-120"}, default="cifar10"
+        Whose training images are split (cifar10 and cifar10-valid give the same halves).
+    n_train, n_valid : int, optional
+        Keep only a seeded random subset of each half (quick runs and tests); None keeps all.
+    subset_seed : int, default=0
+        Picks the subsets (the halves themselves are fixed by `SPLIT_SEED`).
+    device : str or torch.device, optional
+        Default: CUDA if available, else CPU.
+    data_dir : path-like, optional
+        See `nasbench_eval.paths`.
+
+    Returns
+    -------
+    train, valid : DeviceSplit
+        CIFAR-10: 25,000 images each (2,500 per class) before subsetting.
+    """
+    if dataset not in SOURCE_DATASET:
+        raise InvalidParameterError(f"load_stage1_data(): dataset={dataset!r} is not supported; expected one of {list(SOURCE_DATASET)}.")
+    source = SOURCE_DATASET[dataset]
+    dev = resolve_device(device)
+    images, labels = load_dataset(source, "train", data_dir=data_dir)
+    halves = train_valid_split(labels, SPLIT_SEED)
+    splits = []
+    for half, k, name in zip(halves, (n_train, n_valid), ("n_train", "n_valid")):
+        sub = _subset(len(half), k, subset_seed, name=name)
+        idx = half if sub is None else half[sub]
+        splits.append(DeviceSplit(images[idx].to(dev), labels[idx].to(dev), source))
+    return splits[0], splits[1]

@@ -1,0 +1,116 @@
+"""Stage-1 run directories: everything a later evaluation needs, in plain files.
+
+Layout of ``DIR``::
+
+    config.json          method, seed, dataset, subspace, complete hyper-parameters, data sizes, versions
+    supernet.pt          shared weights (state_dict; split copies and bias tables included)
+    arch.pt              architecture tensors of the method (alpha / theta), if any
+    edge_probs.json/.npy learned per-edge op distribution, 6 x 5 (rows = edges, columns = OPS; 0 outside the subspace)
+    alphas.json/.npy     raw architecture parameters, 6 x 5 (alpha logits or DrNAS theta; -inf outside the subspace),
+                         only for methods with architecture parameters
+    curves.json          per-epoch training curves
+
+`load_run` rebuilds the supernet from ``config.json`` and loads the weights, so predictions are
+identical to those of the saved object.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._json import dumps
+from ..device import resolve_device
+from ..exceptions import CorruptDataError, DataNotFoundError
+from ..nets.supernet import Supernet
+from ..space import OPS
+from .loop import Stage1Result
+
+FILES = ("config.json", "supernet.pt", "edge_probs.json", "edge_probs.npy", "curves.json")
+
+
+def _full_matrix(raw: np.ndarray, op_indices: tuple[int, ...]) -> np.ndarray:
+    out = np.full((raw.shape[0], len(OPS)), -np.inf)
+    out[:, list(op_indices)] = raw
+    return out
+
+
+def save_run(result: Stage1Result, out_dir: str | os.PathLike) -> Path:
+    """Write a trained Stage-1 result to `out_dir` (created; existing files are overwritten). Returns the path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    net, m = result.supernet, result.method
+    (out / "config.json").write_text(dumps({**result.config, "is_split": net.is_split}) + "\n")
+    torch.save(net.state_dict(), out / "supernet.pt")
+    probs = m.edge_probs()
+    np.save(out / "edge_probs.npy", probs)
+    (out / "edge_probs.json").write_text(dumps({"ops": list(OPS), "edge_probs": probs.tolist(), "kind": "probs"}) + "\n")
+    raw = m.raw_params()
+    if raw is not None:
+        full = _full_matrix(raw, net.op_indices)
+        np.save(out / "alphas.npy", full)
+        kind = "dirichlet_theta" if result.config["method"] == "drnas" else "softmax"
+        (out / "alphas.json").write_text(dumps({"ops": list(OPS), "alphas": [[v if np.isfinite(v) else None for v in row] for row in full.tolist()],
+                                                "kind": kind}) + "\n")
+        torch.save(m.arch_parameters(), out / "arch.pt")
+    (out / "curves.json").write_text(dumps(result.curves) + "\n")
+    return out
+
+
+@dataclass
+class LoadedRun:
+    """A run directory read back.
+
+    Attributes
+    ----------
+    path : Path
+    supernet : Supernet
+        In eval mode, on the requested device.
+    config : dict
+    curves : dict
+    edge_probs : float64[6, 5]
+    alphas : float64[6, 5] or None
+        Raw architecture parameters (-inf outside the subspace).
+    """
+
+    path: Path
+    supernet: Supernet
+    config: dict
+    curves: dict
+    edge_probs: np.ndarray
+    alphas: np.ndarray | None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptDataError(f"load_run(): {str(path)!r} is not readable JSON ({err}); expected a file written by save_run.") from err
+
+
+def load_run(run_dir: str | os.PathLike, *, device=None) -> LoadedRun:
+    """Rebuild the supernet of a run directory (see module docstring); predictions equal the saved supernet's.
+
+    Raises
+    ------
+    DataNotFoundError
+        If `run_dir` or one of its required files is missing.
+    """
+    path = Path(run_dir)
+    missing = [f for f in FILES if not (path / f).is_file()]
+    if missing:
+        raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} lacks {missing}; expected a directory written by save_run / nasbench-eval stage1.")
+    cfg = _read_json(path / "config.json")
+    hp = cfg["hparams"]
+    dev = resolve_device(device)
+    net = Supernet(hp["C"], hp["cells_per_stage"], num_classes=cfg["num_classes"], space=cfg["space"],
+                   bias_depth=hp.get("bias_depth") or 0, seed=0)
+    if cfg.get("is_split"):
+        net.split()
+    net.load_state_dict(torch.load(path / "supernet.pt", map_location="cpu", weights_only=True))
+    alphas = np.load(path / "alphas.npy") if (path / "alphas.npy").is_file() else None
+    return LoadedRun(path, net.to(dev).eval(), cfg, _read_json(path / "curves.json"), np.load(path / "edge_probs.npy"), alphas)
