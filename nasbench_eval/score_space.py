@@ -79,6 +79,7 @@ def score_space(
     data_dir: str | os.PathLike | None = None,
     store: ScoreStore | None = None,
     progress: bool = True,
+    batched: bool = True,
 ) -> pd.DataFrame:
     """Score every architecture in `archs` with every proxy.
 
@@ -96,6 +97,10 @@ def score_space(
         Where finished scores are kept; without one nothing is persisted.
     progress : bool
         Show a progress bar with ETA on stderr.
+    batched : bool, default=True
+        Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
+        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to floating-point association
+        (spec §6.5). Each group's scores are committed when the group finishes.
 
     Returns
     -------
@@ -118,22 +123,31 @@ def score_space(
     batches: dict[str, tuple] = {}
     bar = tqdm(total=len(archs) * len(keys), initial=len(archs) * len(keys) - len(todo), disable=not progress,
                desc="scoring", unit="score", mininterval=1.0, dynamic_ncols=True)
+    def batch_for(proxy):
+        plan = contexts[proxy]["batch"]
+        bkey = repr(plan)
+        if bkey not in batches:
+            batches[bkey] = _shape_only_batch(dataset) if plan is None else proxy_batch(
+                dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev)
+        return batches[bkey]
+
+    def keep(arch, proxy, rec, seconds):
+        stored = StoredScore(arch, proxy, float(rec.value), rec.status, rec.reason or None, tuple(rec.repeats),
+                             bool(rec.dead_cell), seconds)
+        key = score_key(space=space, arch=arch, dataset=dataset, proxy=proxy, context=contexts[proxy])
+        done[key] = stored
+        if store is not None:
+            store.put(key, space=space, arch=arch, dataset=dataset, proxy=proxy, context=contexts[proxy], score=stored)
+        bar.update(1)
+
     try:
+        if batched and space == "tss":
+            todo = _score_groupwise(todo, batch_for, keep, dataset=dataset, seed=seed, device=dev, profile=profile, per_proxy=per_proxy)
         for arch, proxy in todo:
-            plan = contexts[proxy]["batch"]
-            bkey = repr(plan)
-            if bkey not in batches:
-                batches[bkey] = _shape_only_batch(dataset) if plan is None else proxy_batch(
-                    dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev)
+            batch = batch_for(proxy)
             t0 = time.perf_counter()
-            rec = score_arch(arch, proxy, batches[bkey], dataset=dataset, seed=seed, device=dev, profile=profile, **per_proxy[proxy])
-            stored = StoredScore(arch, proxy, float(rec.value), rec.status, rec.reason or None, tuple(rec.repeats),
-                                 bool(rec.dead_cell), time.perf_counter() - t0)
-            key = score_key(space=space, arch=arch, dataset=dataset, proxy=proxy, context=contexts[proxy])
-            done[key] = stored
-            if store is not None:
-                store.put(key, space=space, arch=arch, dataset=dataset, proxy=proxy, context=contexts[proxy], score=stored)
-            bar.update(1)
+            rec = score_arch(arch, proxy, batch, dataset=dataset, seed=seed, device=dev, profile=profile, **per_proxy[proxy])
+            keep(arch, proxy, rec, time.perf_counter() - t0)
     finally:
         bar.close()
     return _frame(archs, keys, space, dataset, contexts, done)
@@ -157,3 +171,39 @@ def _frame(archs, keys, space, dataset, contexts, done) -> pd.DataFrame:
         dead |= np.array([bool(r.dead_cell) for r in rows])
     frame.insert(1, "dead_cell", dead)
     return frame
+
+
+# ---- group-wise dispatch to the batched engine (nasbench_eval.engine) ---------------------------
+CPU_BATCHED = frozenset({"synflow", "synflow_log", "lr_count"})
+"""Engine proxies batched on the CPU too (measured faster there; nwot/ntk_cond grouped convs are slower on CPU)."""
+
+
+def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, per_proxy) -> list:
+    """Score the (arch, proxy) pairs the engine supports group by group; return the pairs left over.
+
+    `keep(arch, proxy, record, seconds)` stores each record as soon as its group finishes (seconds =
+    the group's wall time / its size). Groups are sized by `engine.sizing.auto_group_size`.
+    """
+    from .engine import score_group, supports
+    from .engine.sizing import auto_group_size, iter_groups
+
+    rest, by_proxy = [], {}
+    for arch, proxy in todo:
+        if supports(proxy, arch) and (device.type == "cuda" or proxy in CPU_BATCHED):
+            by_proxy.setdefault(proxy, []).append(arch)
+        else:
+            rest.append((arch, proxy))
+    for proxy, archs in by_proxy.items():
+        batch = batch_for(proxy)
+        settings = resolve_settings(proxy, profile, **per_proxy[proxy])
+        size = auto_group_size(proxy, settings, device, resolution=get_spec(dataset).resolution)
+
+        def run(group, proxy=proxy, batch=batch):
+            t0 = time.perf_counter()
+            recs = score_group(group, proxy, batch, dataset=dataset, seed=seed, device=device, profile=profile, **per_proxy[proxy])
+            return [(rec, (time.perf_counter() - t0) / len(group)) for rec in recs]
+
+        for group, results in iter_groups(archs, run, size):
+            for arch, (rec, seconds) in zip(group, results):
+                keep(arch, proxy, rec, seconds)
+    return rest

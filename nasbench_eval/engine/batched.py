@@ -1,0 +1,371 @@
+"""Score a group of architectures in one pass with the same records as `score_arch` (spec §6).
+
+`score_group` follows `nasbench_eval.proxies.score_arch` step by step -- same settings resolution,
+same per-repeat weight seeds (each arch's single-arch network is built from ``repeat_seed(seed, r)``
+on the CPU and copied into a `GroupedNetwork`), same rows, patches and all-ones inputs, same status
+rules and aggregation -- but runs one forward (and, for the NTK, one backward per sample) for the
+whole group. Only the floating-point association of convolutions and sums differs.
+
+Supported (`ENGINE_PROXIES`): ``nwot``, ``synflow``, ``synflow_log``, ``ntk_cond``, ``lr_count`` on
+NB201 topology-space genotypes with any network variant (full, narrow, thin) and any of their
+options. Size-space (sss) archs and other proxies are not supported (`supports` says so); score
+them with `score_arch`.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+
+from .._validation import check_int, check_option
+from ..device import resolve_device, scoring_numerics, seeded
+from ..exceptions import InvalidParameterError
+from ..nets.cost import DATASET_SPECS
+from ..proxies.base import ScoreRecord, Scored, _check_batch, classify, fn_options, get_proxy
+from ..proxies.linear_regions import random_patches
+from ..proxies.ntk import condition_number
+from ..proxies.scoring import (_aggregate, _needs_images, _parse_arch, build_for_proxy, has_dead_cell,
+                               repeat_seed, resolve_settings, rows_needed)
+from ..proxies.synflow import _status as synflow_status
+from ..proxies.synflow import signed_log
+from ..space import Arch
+from .grouped import GroupedNetwork
+
+ENGINE_PROXIES = ("nwot", "synflow", "synflow_log", "ntk_cond", "lr_count")
+"""Canonical proxy keys the engine scores group-wise."""
+
+Kernel = Callable[[list, torch.Tensor, dict], list[Scored]]
+
+
+# ---- per-proxy group kernels -------------------------------------------------------------------
+def hamming_kernels(gnet: GroupedNetwork, x: torch.Tensor) -> torch.Tensor:
+    """Per-arch NASWOT kernels K_a = Σ over arch a's ReLU calls of C Cᵀ + (1−C)(1−C)ᵀ.
+
+    Parameters
+    ----------
+    gnet : GroupedNetwork
+        A archs; run under no_grad, train-mode BN.
+    x : Tensor of shape (B, 3, H, W)
+        The shared batch.
+
+    Returns
+    -------
+    K : Tensor of shape (A, B, B), float64
+        Entry [a, i, j] = number of arch a's ReLU units on which samples i and j agree; only ReLU
+        calls arch a executes contribute (spec §6.1.3).
+    """
+    b = len(x)
+    k = torch.zeros(gnet.num_archs, b, b, dtype=torch.float64, device=x.device)
+
+    def add_codes(pre: torch.Tensor, idx: torch.Tensor) -> None:
+        c = (pre > 0).reshape(b, len(idx), -1).transpose(0, 1).float()       # (S, B, D) codes
+        d = c.shape[2]
+        r = c.sum(dim=2)                                                   # (S, B) ones per sample
+        agree = 2.0 * torch.bmm(c, c.transpose(1, 2)) - r[:, :, None] - r[:, None, :] + d   # exact integers in fp32
+        k.index_add_(0, idx, agree.double())
+
+    with torch.no_grad():
+        gnet(x, add_codes)
+    return k
+
+
+def _nwot_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+    gnet = GroupedNetwork(nets).to(x.device)
+    sign, logdet = torch.linalg.slogdet(hamming_kernels(gnet, x))
+    out = []
+    for s, v in zip(sign.tolist(), logdet.tolist()):
+        if s <= 0 or v == -math.inf:       # the status rule of nasbench_eval.proxies.nwot.nwot
+            out.append(Scored(-math.inf, "degenerate", f"K_H is singular (det sign {s:g}): too few distinct ReLU patterns"))
+        else:
+            out.append(Scored(v))
+    return out
+
+
+def synflow_values(gnet: GroupedNetwork, input_shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """Per-arch synflow Σ|W ⊙ ∂R_a/∂W| over arch a's conv and linear weights (mutates `gnet`: |θ|, dtype).
+
+    Returns
+    -------
+    values : Tensor of shape (A,), float64
+    """
+    gnet.to(dtype)
+    with torch.no_grad():
+        for p in gnet.parameters():
+            p.abs_()
+    device = gnet.classifier_weight.device
+    ones = torch.ones((1, *input_shape), dtype=dtype, device=device)
+    r = gnet(ones).sum()           # Σ_a R_a: arch a's weights only reach R_a
+    slices = gnet.weight_slices("synflow")
+    grads = torch.autograd.grad(r, [w for w, _ in slices], allow_unused=True)
+    total = torch.zeros(gnet.num_archs, dtype=torch.float64, device=device)
+    for (w, idx), g in zip(slices, grads):
+        if g is not None:
+            total.index_add_(0, idx, (w.detach() * g).abs().flatten(1).sum(dim=1).double())
+    return total
+
+
+def _synflow_raw(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+    bn, dtype = opts.get("bn", "remove"), opts.get("dtype", "float64")
+    check_option("bn", bn, ("remove", "keep", "keep_reduction"), caller="synflow")
+    check_option("dtype", dtype, ("float64", "float32"), caller="synflow")
+    gnet = GroupedNetwork(nets, bn=bn).to(x.device)
+    values = synflow_values(gnet, tuple(x.shape[1:]), getattr(torch, dtype))
+    return [synflow_status(v) for v in values.tolist()]
+
+
+def _synflow_log_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+    return [Scored(signed_log(s.value), s.status, s.reason) for s in _synflow_raw(nets, x, opts)]
+
+
+def ntk_grams(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> torch.Tensor:
+    """Per-arch NTK Θ_a = J_a J_aᵀ, rows from one full-chunk forward and one backward per sample.
+
+    One backward of Σ_a Σ_c f^a_c(X)_i fills row i of every arch's J in its own parameter slices
+    (TE-NAS's per-sample loop, BN coupling included; spec §6.3).
+
+    Parameters
+    ----------
+    gnet : GroupedNetwork
+    x : Tensor of shape (B, 3, H, W)
+        Split into `n_batches` consecutive chunks, one forward each.
+
+    Returns
+    -------
+    theta : Tensor of shape (A, B, B), float64
+    """
+    slices = gnet.weight_slices("ntk")
+    params = [w for w, _ in slices]
+    rows: list[tuple[torch.Tensor, ...]] = []
+    for chunk in torch.tensor_split(x, n_batches):
+        out = gnet(chunk).sum(dim=2)                                   # (A, b) summed logits
+        for i in range(len(chunk)):
+            rows.append(torch.autograd.grad(out[:, i].sum(), params, retain_graph=i + 1 < len(chunk),
+                                               allow_unused=True, materialize_grads=True))
+    theta = torch.zeros(gnet.num_archs, len(rows), len(rows), dtype=torch.float64, device=x.device)
+    for t, (w, idx) in enumerate(slices):
+        jt = torch.stack([r[t] for r in rows], dim=1).flatten(2).double()   # (S, B, n_t)
+        theta.index_add_(0, idx, torch.bmm(jt, jt.transpose(1, 2)))
+    return theta
+
+
+def _ntk_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+    n_batches = check_int("n_batches", opts.get("n_batches", 1), caller="ntk_cond", minimum=1, maximum=len(x))
+    tenas_nan = opts.get("tenas_nan")
+    if tenas_nan is not None and not isinstance(tenas_nan, (int, float)):
+        raise InvalidParameterError(f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None.")
+    theta = ntk_grams(GroupedNetwork(nets).to(x.device), x, n_batches=n_batches)
+    out = []
+    for a in range(len(nets)):
+        s = condition_number(theta[a])
+        if tenas_nan is not None and s.status == "degenerate":
+            s = Scored(float(tenas_nan), "degenerate", f"{s.reason}; mapped to tenas_nan={tenas_nan:g}")
+        out.append(s)
+    return out
+
+
+def activation_patterns_grouped(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> torch.Tensor:
+    """Per-arch ReLU sign patterns; columns of ReLU calls an arch lacks are zero for all its rows.
+
+    Returns
+    -------
+    bits : bool Tensor of shape (A, n, D)
+        D = units over every ReLU call of the group; constant zero columns do not change how many
+        distinct rows an arch has.
+    """
+    a = gnet.num_archs
+    rows = []
+    for chunk in torch.tensor_split(x, n_batches):
+        blocks: list[torch.Tensor] = []
+
+        def record(pre: torch.Tensor, idx: torch.Tensor) -> None:
+            if pre.ndim != 4:   # TE-NAS keeps 4-D ReLU inputs only
+                return
+            bits = (pre > 0).reshape(len(pre), len(idx), -1)
+            full = torch.zeros(len(pre), a, bits.shape[2], dtype=torch.bool, device=pre.device)
+            blocks.append(full.index_copy_(1, idx, bits))
+
+        with torch.no_grad():
+            gnet(chunk, record)
+        rows.append(torch.cat(blocks, dim=2))
+    return torch.cat(rows, dim=0).transpose(0, 1)
+
+
+def count_unique_rows_grouped(bits: torch.Tensor) -> torch.Tensor:
+    """Number of distinct rows of each arch's bit matrix (exact; one `torch.unique` for the group).
+
+    Parameters
+    ----------
+    bits : bool Tensor of shape (A, n, D)
+
+    Returns
+    -------
+    counts : int64 Tensor of shape (A,)
+    """
+    a, n, d = bits.shape
+    words = max(1, -(-d // 62))
+    padded = torch.zeros(a, n, words * 62, dtype=torch.int64, device=bits.device)
+    padded[:, :, :d] = bits.to(torch.int64)
+    weights = 2 ** torch.arange(62, dtype=torch.int64, device=bits.device)
+    packed = (padded.view(a, n, words, 62) * weights).sum(dim=3)          # (A, n, words)
+    arch_id = torch.arange(a, device=bits.device).view(a, 1, 1).expand(a, n, 1)
+    unique = torch.unique(torch.cat([arch_id, packed], dim=2).view(a * n, words + 1), dim=0)
+    return torch.bincount(unique[:, 0], minlength=a)
+
+
+def _lr_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+    n_batches = check_int("n_batches", opts.get("n_batches", 1), caller="lr_count", minimum=1, maximum=len(x))
+    counts = count_unique_rows_grouped(activation_patterns_grouped(GroupedNetwork(nets).to(x.device), x, n_batches=n_batches))
+    out = []
+    for regions in counts.tolist():
+        if regions == 1 and len(x) > 1:
+            out.append(Scored(1.0, "degenerate", f"all {len(x)} inputs share one activation pattern"))
+        else:
+            out.append(Scored(float(regions)))
+    return out
+
+
+KERNELS: dict[str, Kernel] = {
+    "nwot": _nwot_kernel, "synflow": lambda n, x, o: _synflow_raw(n, x, o), "synflow_log": _synflow_log_kernel,
+    "ntk_cond": _ntk_kernel, "lr_count": _lr_kernel,
+}
+
+
+# ---- public API --------------------------------------------------------------------------------
+def supports(name: str, arch=None) -> bool:
+    """True if the engine scores proxy `name` (key or alias) group-wise for `arch` (tss genotypes only).
+
+    >>> supports("naswot"), supports("snip"), supports("synflow", "8:16:24:32:64")
+    (True, False, False)
+    """
+    if get_proxy(name).name not in ENGINE_PROXIES:
+        return False
+    if arch is None:
+        return True
+    try:
+        return isinstance(_parse_arch(arch, caller="supports"), Arch)
+    except InvalidParameterError:
+        return False
+
+
+def _finish(out: Scored) -> Scored:
+    """What `evaluate` returns for a proxy output (status re-derived for ``ok`` values)."""
+    return classify(out.value) if out.status == "ok" else Scored(float(out.value), out.status, out.reason)
+
+
+def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
+    """Validate like `score_arch`; return (entry, settings, parsed archs, K, x, y, rows needed)."""
+    entry = get_proxy(name)
+    if entry.name not in ENGINE_PROXIES:
+        raise InvalidParameterError(f"{caller}(): name={name!r} is not batched; expected one of {list(ENGINE_PROXIES)} (use score_arch).")
+    s = resolve_settings(name, profile, caller=caller, **options)
+    if isinstance(archs, (str, Arch)) or len(archs) == 0:
+        raise InvalidParameterError(f"{caller}(): archs={archs!r} is not a non-empty sequence; expected a list of architectures.")
+    parsed = [_parse_arch(a, caller=caller) for a in archs]
+    bad = [str(a) for a in parsed if not isinstance(a, Arch)]
+    if bad:
+        raise InvalidParameterError(f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings (score sss archs with score_arch).")
+    check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
+    num_classes, resolution = DATASET_SPECS[dataset]
+    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
+    if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
+        raise InvalidParameterError(
+            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
+        )
+    need = rows_needed(name, profile, **options)
+    if len(x) < need:
+        raise InvalidParameterError(f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need}; supply more rows (see rows_needed()).")
+    return entry, s, parsed, num_classes, x, y, need
+
+
+def _repeat_input(entry, s: dict, x: torch.Tensor, need: int, seed: int, dr: int) -> torch.Tensor:
+    """The input of repeat data-index `dr`, exactly as `score_arch` picks it."""
+    per_repeat = s["batch_size"] * s.get("n_batches", 1)
+    if not _needs_images(entry):
+        return x[:1]
+    if s.get("inputs") == "patches":
+        g = torch.Generator().manual_seed(repeat_seed(seed, dr, 1))
+        return random_patches(x[:need], per_repeat, patch_size=s["patch_size"], generator=g)
+    return x[dr * per_repeat:(dr + 1) * per_repeat]
+
+
+def score_group(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
+                profile: str | None = None, **options) -> list[ScoreRecord]:
+    """Score several tss architectures at once; record a equals ``score_arch(archs[a], name, batch, ...)``.
+
+    Parameters
+    ----------
+    archs : sequence of Arch or str
+        NB201 genotypes (duplicates allowed). All are scored in one group: choose the group size
+        with `nasbench_eval.engine.sizing` (or use `score_many`).
+    name, batch, dataset, seed, device, profile, **options
+        As in `nasbench_eval.proxies.score_arch`; `name` must be in `ENGINE_PROXIES`.
+
+    Returns
+    -------
+    list of ScoreRecord
+        One per arch, in input order, equal in every field to the one-at-a-time record up to
+        floating-point association (spec §6.5 tolerances; LR counts and statuses exactly).
+
+    Raises
+    ------
+    InvalidParameterError
+        Everything `score_arch` rejects, an unsupported proxy, or a size-space arch.
+    """
+    caller = "score_group"
+    entry, s, parsed, num_classes, x, y, need = _prepare(archs, name, batch, dataset, seed, profile, options, caller)
+    seed = check_int("seed", seed, caller=caller, minimum=0)
+    dev = resolve_device(device)
+    fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
+    parts: list[list[Scored]] = [[] for _ in parsed]
+    for r in range(s["repeats"]):
+        wseed = repeat_seed(seed, 0 if s["repeat_init"] == "same" else r)
+        nets = [build_for_proxy(a, s, num_classes=num_classes, seed=wseed) for a in parsed]
+        xb = _repeat_input(entry, s, x, need, seed, 0 if s["repeat_data"] == "same" else r)
+        with scoring_numerics(), seeded(wseed, dev):
+            outs = KERNELS[entry.name](nets, xb.to(dev), fn_opts)
+        for a, out in enumerate(outs):
+            parts[a].append(_finish(out))
+    return [_record(entry, s, a, p, seed, dataset, profile) for a, p in zip(parsed, parts)]
+
+
+def _record(entry, s: dict, arch: Arch, parts: list[Scored], seed: int, dataset: str, profile) -> ScoreRecord:
+    """Aggregate repeats into a ScoreRecord exactly as `score_arch` does."""
+    agg = _aggregate(parts)
+    if s["nonfinite_value"] is not None and not math.isfinite(agg.value):
+        agg = Scored(s["nonfinite_value"], agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={s['nonfinite_value']:g}")
+    return ScoreRecord(
+        name=entry.name, value=agg.value, status=agg.status, reason=agg.reason,
+        repeats=tuple(p.value for p in parts), options=dict(s), seed=seed, batch_size=s["batch_size"],
+        dataset=dataset, dead_cell=has_dead_cell(arch), profile=profile,
+    )
+
+
+def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
+               profile: str | None = None, group_size: int | None = None, **options) -> list[ScoreRecord]:
+    """`score_group` over consecutive groups (sized by `sizing.auto_group_size`, halved on CUDA OOM).
+
+    Parameters
+    ----------
+    group_size : int, optional
+        Archs per group; None picks it from free GPU memory (CPU: `sizing.CPU_GROUP_SIZE`).
+    archs, name, batch, dataset, seed, device, profile, **options
+        As in `score_group`.
+
+    Returns
+    -------
+    list of ScoreRecord
+        One per arch, in input order; independent of the group size.
+    """
+    from .sizing import auto_group_size, iter_groups
+
+    dev = resolve_device(device)
+    if group_size is None:
+        settings = resolve_settings(name, profile, caller="score_many", **options)
+        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=DATASET_SPECS.get(dataset, (0, 32))[1])
+    group_size = check_int("group_size", group_size, caller="score_many", minimum=1)
+    records: list[ScoreRecord] = []
+    for _, recs in iter_groups(list(archs), lambda g: score_group(g, name, batch, dataset=dataset, seed=seed, device=dev,
+                                                                   profile=profile, **options), group_size):
+        records.extend(recs)
+    return records
