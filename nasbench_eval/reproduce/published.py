@@ -209,7 +209,7 @@ TE_TARGETS = {  # "Test accuracy"; 'Optimal' 94.37 / 73.51 / 47.31 = the 200-epo
     "ImageNet-16-120": ("ImageNet16-120", "test_acc", 200),
 }
 # Table 1: method -> ((C-10 mean, std), (C-100 mean, std), (IN16 mean, std)); std None where not given
-_TE_TABLE1 = {
+TE_TABLE1 = {
     "ResNet (He et al., 2016)": ((93.97, None), (70.86, None), (43.63, None)),
     "RSPS (Li & Talwalkar, 2020)": ((87.66, 1.69), (58.33, 4.34), (31.14, 3.88)),
     "ENAS (Pham et al., 2018)": ((54.30, 0.00), (15.61, 0.00), (16.32, 0.00)),
@@ -245,7 +245,7 @@ TE_NOTES = (
 
 
 def _te_published(method: str, col: int, dataset: str) -> Published:
-    mean, std = _TE_TABLE1[method][col]
+    mean, std = TE_TABLE1[method][col]
     return Published(mean, std, f"[TE] Table 1, row {method!r}, column {dataset}")
 
 

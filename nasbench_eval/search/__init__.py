@@ -1,6 +1,6 @@
 """Search algorithms over a generic objective on the tss space (random search, regularized evolution).
 
-Importing this package registers ``random_search`` and ``regularized_evolution`` in SEARCHERS.
+Importing this package registers ``random_search``, ``regularized_evolution`` and ``tenas_pruning`` in SEARCHERS.
 
 >>> from nasbench_eval import create_benchmark                          # doctest: +SKIP
 >>> bench = create_benchmark("nb201")                                  # doctest: +SKIP
@@ -15,6 +15,7 @@ from .base import (
     ground_truth_objective, summarize, table_objective,
 )
 from .evolution import AgingPopulation, Member, mutate_index, regularized_evolution
+from .pruning import Candidate, PruneRound, PruningResult, tenas_prune
 from .random_search import random_search
 
 
@@ -24,7 +25,7 @@ def list_searchers(pattern: str = "*") -> list[str]:
 
 
 __all__ = [
-    "DEFAULT_REPORT", "AgingPopulation", "Budget", "Member", "Objective", "SearchResult", "TableObjective",
-    "Trajectory", "format_mean_std", "ground_truth_objective", "list_searchers", "mutate_index", "random_search",
-    "regularized_evolution", "summarize", "table_objective",
+    "DEFAULT_REPORT", "AgingPopulation", "Budget", "Candidate", "Member", "Objective", "PruneRound", "PruningResult",
+    "SearchResult", "TableObjective", "Trajectory", "format_mean_std", "ground_truth_objective", "list_searchers", "mutate_index", "random_search",
+    "regularized_evolution", "summarize", "table_objective", "tenas_prune",
 ]
