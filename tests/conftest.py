@@ -47,3 +47,15 @@ def full_bench(shared_data):
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Caches (decoded datasets, score stores) go to a per-session temp dir, never the user's home."""
     monkeypatch.setenv("NASBENCH_EVAL_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def gt_bench(full_bench):
+    """Alias of `full_bench` used by the metrics tests."""
+    return full_bench
+
+
+@pytest.fixture(scope="session")
+def c10(full_bench):
+    """CIFAR-10 test accuracy (hp=200) of all 15,625 archs, benchmark order."""
+    return full_bench.accuracies("cifar10", "test_acc", 200)

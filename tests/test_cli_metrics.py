@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _metrics_fixtures import SHARED_DATA, c10, gt_bench  # noqa: F401  (session fixtures)
+from conftest import SHARED_DATA
 from nasbench_eval.cli import main
 from nasbench_eval.metrics import improvement_curve, top_arch_recall_curve
 from nasbench_eval.registry import PROXIES, Entry

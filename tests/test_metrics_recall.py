@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _metrics_fixtures import c10, gt_bench  # noqa: F401  (session fixtures)
 from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.metrics import level_positions, mean_recall, top_arch_recall_curve
 

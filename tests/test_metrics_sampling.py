@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from _metrics_fixtures import c10, gt_bench  # noqa: F401  (session fixtures)
 from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.metrics import (
     arch_probs,

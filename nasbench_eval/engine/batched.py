@@ -22,11 +22,11 @@ from .._validation import check_int, check_option
 from ..device import resolve_device, scoring_numerics, seeded
 from ..exceptions import InvalidParameterError
 from ..nets.cost import DATASET_SPECS
-from ..proxies.base import ScoreRecord, Scored, _check_batch, classify, fn_options, get_proxy
+from ..proxies.base import ScoreRecord, Scored, classify, fn_options, get_proxy
 from ..proxies.linear_regions import random_patches
 from ..proxies.ntk import condition_number
-from ..proxies.scoring import (_aggregate, _needs_images, _parse_arch, build_for_proxy, has_dead_cell,
-                               repeat_seed, resolve_settings, rows_needed)
+from ..proxies.scoring import (_aggregate, _needs_images, _parse_arch, build_for_proxy, check_image_batch, has_dead_cell,
+                               repeat_seed, resolve_settings)
 from ..proxies.synflow import _status as synflow_status
 from ..proxies.synflow import signed_log
 from ..space import Arch
@@ -265,16 +265,7 @@ def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
     bad = [str(a) for a in parsed if not isinstance(a, Arch)]
     if bad:
         raise InvalidParameterError(f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings (score sss archs with score_arch).")
-    check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
-    num_classes, resolution = DATASET_SPECS[dataset]
-    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
-    if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
-        raise InvalidParameterError(
-            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
-        )
-    need = rows_needed(name, profile, **options)
-    if len(x) < need:
-        raise InvalidParameterError(f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need}; supply more rows (see rows_needed()).")
+    num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
     return entry, s, parsed, num_classes, x, y, need
 
 

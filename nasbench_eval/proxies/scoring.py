@@ -202,6 +202,31 @@ def _aggregate(parts: list[Scored]) -> Scored:
 
 
 # ---- score_arch --------------------------------------------------------------------------------
+def check_image_batch(entry, batch, *, dataset: str, settings: dict, profile, options: dict, caller: str):
+    """Validate `batch` for scoring proxy `entry` on `dataset`: image shape and enough rows.
+
+    Returns
+    -------
+    (num_classes, x, y, rows) : (int, Tensor [B, 3, H, W], Tensor [B] or None, int)
+        The dataset's classifier width, the checked batch and the rows the proxy reads.
+    """
+    check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
+    num_classes, resolution = DATASET_SPECS[dataset]
+    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
+    if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
+        raise InvalidParameterError(
+            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
+        )
+    need = rows_needed(entry.name, profile, **options)
+    if len(x) < need:
+        raise InvalidParameterError(
+            f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need} with these settings "
+            f"(batch_size={settings['batch_size']}, repeats={settings['repeats']}, repeat_data={settings['repeat_data']!r}); "
+            "supply more rows (see rows_needed()) or pass repeat_data='same'."
+        )
+    return num_classes, x, y, need
+
+
 def score_arch(arch, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
                profile: str | None = None, **options) -> ScoreRecord:
     """Score one architecture with proxy `name` under its protocol (spec/proxies.md §2-§4).
@@ -253,21 +278,8 @@ def score_arch(arch, name: str, batch, *, dataset: str = "cifar10", seed: int = 
         )
     s = resolve_settings(name, profile, caller=caller, **options)
     a = _parse_arch(arch, caller=caller)
-    check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
-    num_classes, resolution = DATASET_SPECS[dataset]
     seed = check_int("seed", seed, caller=caller, minimum=0)
-    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
-    if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
-        raise InvalidParameterError(
-            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
-        )
-    need = rows_needed(name, profile, **options)
-    if len(x) < need:
-        raise InvalidParameterError(
-            f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need} with these settings "
-            f"(batch_size={s['batch_size']}, repeats={s['repeats']}, repeat_data={s['repeat_data']!r}); "
-            "supply more rows (see rows_needed()) or pass repeat_data='same'."
-        )
+    num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
     fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
     per_repeat = s["batch_size"] * s.get("n_batches", 1)
     parts: list[Scored] = []

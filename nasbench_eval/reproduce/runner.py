@@ -261,9 +261,6 @@ def run_row(row: RowSpec, table: TableSpec, ctx: RunContext) -> dict:
     if row.kind == "published_only":
         out.update(status="not reproduced", n_seeds=0)
         return out
-    if row.kind == "tenas_prune" and not _has_tenas_prune():
-        out.update(status="not implemented", reason="nasbench_eval.search.pruning.tenas_prune is not available yet")
-        return out
     t0 = time.perf_counter()
     try:
         result = RUNNERS[row.kind](row, ctx)
@@ -277,14 +274,6 @@ def run_row(row: RowSpec, table: TableSpec, ctx: RunContext) -> dict:
     return out
 
 
-def _has_tenas_prune() -> bool:
-    try:
-        from ..search.pruning import tenas_prune  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def run_table(table: TableSpec, ctx: RunContext) -> dict:
     """Every row of `table`; rows share scores (and the store) through `ctx`.
 
@@ -292,7 +281,7 @@ def run_table(table: TableSpec, ctx: RunContext) -> dict:
     -------
     result : dict
         ``table``, ``title``, ``paper``, ``source``, ``quick``, ``quantities``, ``notes`` and ``rows``
-        (one dict per row: ``status`` is "ok", "skipped", "not implemented" or "not reproduced";
+        (one dict per row: ``status`` is "ok", "skipped" or "not reproduced";
         ``published``/``ours``/``diff`` per quantity; searches add ``picks`` per seed, random search
         ``sampled``, correlations ``n_archs`` and ``per_seed``).
     """
