@@ -29,13 +29,16 @@ def main(argv=None) -> int:
     p.add_argument("--sample", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--profile", default=None, help="reference profile (e.g. tenas_code); default: the spec's defaults")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/correlation_<dataset>_<n>_<device>_<metrics>.json)")
     args = p.parse_args(argv)
-    work = Path("out") / f"correlation_table_{args.metrics.replace(',', '-')}"
+    tag = args.metrics.replace(",", "-") + (f"_{args.profile}" if args.profile else "")
+    work = Path("out") / f"correlation_table_{tag}"
     started = time.time()
     summary_path = work / "summary.json"
     code = cli_main(["correlate", "--metric", args.metrics, "--dataset", args.dataset, "--sample", str(args.sample),
-                     "--seed", str(args.seed), "--device", args.device, "--out", str(work), "--no-progress", "--json"])
+                     "--seed", str(args.seed), "--device", args.device, "--out", str(work), "--no-progress", "--json",
+                     *(["--profile", args.profile] if args.profile else [])])
     if code != 0:
         return code
     summary = json.loads(summary_path.read_text())
@@ -43,11 +46,10 @@ def main(argv=None) -> int:
         "benchmark": "correlation_table",
         **provenance(args.device),
         "wall_seconds": round(time.time() - started, 1),
-        "dataset": args.dataset, "n_archs": args.sample, "seed": args.seed,
+        "dataset": args.dataset, "n_archs": args.sample, "seed": args.seed, "profile": args.profile,
         "target": summary["target"],
         "metrics": summary["metrics"],
     }
-    tag = args.metrics.replace(",", "-")
     out = Path(args.out) if args.out else RESULTS / f"correlation_{args.dataset}_{args.sample}_{args.device.split(':')[0]}_{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dumps(record, indent=2) + "\n")

@@ -15,7 +15,7 @@ import sys
 from ._json import dumps
 from .exceptions import NasBenchEvalError
 
-COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval")
+COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval", "stage2")
 """Subcommand modules in nasbench_eval.commands (missing modules are skipped); the CLI name spells "_" as "-"."""
 
 

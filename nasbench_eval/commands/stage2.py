@@ -1,0 +1,73 @@
+"""`nasbench-eval stage2 RUN_DIR --selector valid --seed S`: select one architecture from a Stage-1 run."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..benchmarks import create_benchmark
+from ..metrics import regret
+from ..train import load_run, load_stage1_data
+from ..train.loop import GT_DATASET, space_ground_truth
+from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector
+
+HELP = "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)"
+
+GT_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def add_arguments(p):
+    p.add_argument("run_dir", help="run directory written by `nasbench-eval stage1`")
+    p.add_argument("--selector", required=True, choices=list(SELECTORS), help="Stage-2 algorithm")
+    p.add_argument("--seed", type=int, default=0, help="seeds the draws, the perturb edge order and the batches (default 0)")
+    p.add_argument("--samples", type=int, default=100, help="architectures drawn by valid / synflow / jacob_cov (default 100)")
+    p.add_argument("--baseline", choices=BASELINES, help="use a baseline supernet of spec §7.1 built from an rsps_biased run")
+    p.add_argument("--bn-batches", type=int, default=20, help="BN recalibration passes per arch for valid (default 20; 0 = none)")
+    p.add_argument("--batch-size", type=int, default=256, help="batch size of recalibration and evaluation (default 256)")
+    p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per accuracy (default 5000)")
+    p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
+    p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+
+
+def _data(args, run):
+    if args.selector == "prune":
+        return None
+    train, valid = load_stage1_data(run.config["dataset"], n_train=args.train_images, n_valid=args.valid_images,
+                                    device=next(run.supernet.parameters()).device, data_dir=args.data_dir)
+    return make_stage2_data(train, valid, seed=args.seed, batch_size=args.batch_size, n_eval=args.eval_images,
+                            bn_batches=args.bn_batches)
+
+
+def _ground_truth(res, run, bench) -> dict:
+    if res.arch is None:
+        return {"index": None, "arch": None, "test_acc": dict.fromkeys(GT_DATASETS, math.nan), "regret": math.nan}
+    index = bench.index_of(res.arch)
+    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in GT_DATASETS}
+    _, codes, space_acc = space_ground_truth(run.config["space"], run.config["dataset"], bench=bench)
+    pos = int(np.flatnonzero((codes == np.asarray(res.arch.code)).all(axis=1))[0])
+    return {"index": index, "arch": str(res.arch), "test_acc": acc, "regret": regret(space_acc, pos)}
+
+
+def run(args) -> dict:
+    run_ = load_run(args.run_dir, device=args.device)
+    if args.baseline:
+        run_ = baseline_run(args.baseline, run_, seed=args.seed)
+    bench = create_benchmark("nb201", data_dir=args.data_dir)
+    gt = space_ground_truth(run_.config["space"], run_.config["dataset"], bench=bench)[1:]
+    res = run_selector(args.selector, run_, seed=args.seed, n_samples=args.samples, data=_data(args, run_), ground_truth=gt)
+    return {"run_dir": str(run_.path), "method": run_.config["method"], "baseline": args.baseline, "selector": args.selector,
+            "seed": args.seed, "space": run_.config["space"], "dataset": GT_DATASET[run_.config["dataset"]],
+            **_ground_truth(res, run_, bench), "seconds": res.seconds, "trajectory": res.trajectory}
+
+
+def format_text(r: dict) -> str:
+    base = f" (baseline {r['baseline']})" if r["baseline"] else ""
+    if r["arch"] is None:
+        return f"{r['selector']} on {r['method']}{base}: no selection (every score NaN)"
+    accs = ", ".join(f"{d} {v:.2f}" for d, v in r["test_acc"].items())
+    return "\n".join([
+        f"{r['selector']} seed {r['seed']} on {r['method']}{base} ({r['space']} space): index {r['index']}  {r['arch']}",
+        f"test_acc@200: {accs}",
+        f"regret on {r['dataset']} ({r['space']} space): {r['regret']:.2f} points; selection took {r['seconds']:.2f} s",
+    ])
