@@ -16,7 +16,7 @@ from ._json import dumps
 from .exceptions import NasBenchEvalError
 
 COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval", "stage2")
-"""Subcommand modules in nasbench_eval.commands (missing modules are skipped); the CLI name spells "_" as "-"."""
+"""Subcommand modules in nasbench_eval.commands; the CLI name spells "_" as "-"."""
 
 
 class UsageError(NasBenchEvalError):
@@ -35,12 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nasbench-eval", description="Evaluate NAS methods on NAS-Bench-201 / NATS-Bench.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as err:
-            if err.name == f"{__package__}.commands.{name}":
-                continue
-            raise
+        module = importlib.import_module(f".commands.{name}", __package__)
         p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.HELP, parents=[common])
         module.add_arguments(p)
         p.set_defaults(_module=module)
