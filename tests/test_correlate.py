@@ -117,3 +117,19 @@ def test_issue_4_curves_from_a_correlate_output(capsys, tmp_path, shared_data):
         assert png.stat().st_size > 5000
         assert set(result["columns"]) == {"params", "flops"}  # no *_seconds / dead_cell bookkeeping columns
         assert result["n_archs"] == 60
+
+
+def test_undefined_statistic_gets_no_interval():
+    """nwot is -inf for dead cells: Pearson is undefined (spec §0.2), so its CI must not be a number either,
+    while the rank statistics still rank -inf as worst."""
+    import math
+
+    import numpy as np
+
+    from nasbench_eval.commands.correlate import correlations
+
+    acc = np.array([10.0, 50.0, 60.0, 70.0, 80.0, 90.0])
+    score = np.array([-np.inf, 1.0, 2.0, 3.0, 5.0, 4.0])
+    res = correlations(acc, score, n_boot=100, seed=0)
+    assert math.isnan(res["pearson"]) and all(math.isnan(v) for v in res["ci95"]["pearson"])
+    assert res["kendall"] > 0.8 and not math.isnan(res["ci95"]["kendall"][0])

@@ -36,9 +36,10 @@ def correlations(acc: np.ndarray, score: np.ndarray, *, n_boot: int, seed: int) 
     keep = ~np.isnan(score)
     out = {"n": int(keep.sum())}
     out.update({name: fn(acc[keep], score[keep]) for name, (_, fn) in STATISTICS.items()})
-    if n_boot > 0:
+    if n_boot > 0:  # no interval around an undefined statistic (e.g. Pearson with a ±inf score)
         out["ci95"] = {
             name: list(bootstrap_ci(acc[keep], score[keep], statistic=stat, n_boot=n_boot, seed=seed)[:2])
+            if not math.isnan(out[name]) else [math.nan, math.nan]
             for name, (stat, _) in STATISTICS.items()
         }
     return out
