@@ -59,3 +59,18 @@ def gt_bench(full_bench):
 def c10(full_bench):
     """CIFAR-10 test accuracy (hp=200) of all 15,625 archs, benchmark order."""
     return full_bench.accuracies("cifar10", "test_acc", 200)
+
+
+STAGE1_TINY = {"epochs": 1, "batch_size": 32, "cells_per_stage": 1, "C": 4}
+"""Stage-1 hyper-parameters small enough for a CPU test (1 epoch, 1 cell per stage, 4 channels)."""
+
+
+def random_split(n: int, seed: int):
+    """A DeviceSplit of `n` seeded random 32x32 RGB uint8 images with labels 0..9 (CPU)."""
+    import torch
+
+    from nasbench_eval.train import DeviceSplit
+
+    g = torch.Generator().manual_seed(seed)
+    return DeviceSplit(torch.randint(0, 256, (n, 32, 32, 3), generator=g, dtype=torch.uint8),
+                       torch.randint(0, 10, (n,), generator=g), "cifar10")

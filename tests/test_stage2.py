@@ -23,13 +23,8 @@ from nasbench_eval.train.stage2 import (
     SELECTORS, baseline_run, draw_archs, make_stage2_data, run_selector, select_prune, stage2_distribution, subspace_codes,
 )
 
-TINY = {"epochs": 1, "batch_size": 32, "cells_per_stage": 1, "C": 4}
-
-
-def _split(n: int, seed: int) -> DeviceSplit:
-    g = torch.Generator().manual_seed(seed)
-    return DeviceSplit(torch.randint(0, 256, (n, 32, 32, 3), generator=g, dtype=torch.uint8),
-                       torch.randint(0, 10, (n,), generator=g), "cifar10")
+from conftest import STAGE1_TINY as TINY
+from conftest import random_split as _split
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,13 @@ from nasbench_eval.metrics import biased_sampler_probs, kendall_tau
 from nasbench_eval.nets.supernet import Supernet
 from nasbench_eval.space import Arch
 from nasbench_eval.train import (
-    METHODS, DeviceSplit, device_crop_flip, evaluate_runs, load_run, load_stage1_data, predict_accuracies,
+    METHODS, device_crop_flip, evaluate_runs, load_run, load_stage1_data, predict_accuracies,
     recalibrate_bn, save_run, train_stage1,
 )
 from nasbench_eval.train.methods import RSPSBiased
 
-TINY = {"epochs": 1, "batch_size": 32, "cells_per_stage": 1, "C": 4}
-
-
-def _split(n: int, seed: int) -> DeviceSplit:
-    g = torch.Generator().manual_seed(seed)
-    return DeviceSplit(torch.randint(0, 256, (n, 32, 32, 3), generator=g, dtype=torch.uint8),
-                       torch.randint(0, 10, (n,), generator=g), "cifar10")
+from conftest import STAGE1_TINY as TINY
+from conftest import random_split as _split
 
 
 @pytest.fixture(scope="module")
