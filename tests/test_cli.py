@@ -63,6 +63,8 @@ def test_missing_data_dir_says_where_it_looked(capsys, tmp_path):
 def test_info_reports_data_and_versions(capsys, shared_data):
     code, obj, _ = run_json(capsys, "info", "--data-dir", str(shared_data))
     assert code == 0
-    assert obj["data"]["tss_table"]["found"] and obj["data"]["tss_table"]["archs"] == 15625
-    assert obj["data"]["cifar10_images"]["path"].endswith("cifar10-jpeg.npz")
+    tables, datasets = obj["data"]["tables"], obj["data"]["datasets"]
+    assert tables["nb201"]["found"] and tables["nb201"]["archs"] == 15625 and tables["nats_tss"]["archs"] == 15625
+    assert not tables["nats_sss"]["found"] and str(shared_data) in tables["nats_sss"]["error"]
+    assert datasets["cifar10"]["path"].endswith("cifar10-jpeg.npz") and not datasets["cifar100"]["found"]
     assert obj["versions"]["torch"] and obj["device"]["cuda"] in (True, False)

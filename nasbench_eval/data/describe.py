@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import os
 
+from ..benchmarks.table import TABLE_FILES
 from ..exceptions import DataNotFoundError
 from ..paths import cache_dir, candidate_data_dirs, find_data_file
 from .sources import locate
 from .specs import DATASET_SPECS
 
-_TABLES = {  # benchmark -> relative paths, as TableBenchmark looks them up (benchmarks/table.py TABLE_FILES)
-    "nb201": ("nb201/tss_accuracy.csv", "nats/tss_accuracy.csv"),
-    "nats_tss": ("nb201/tss_accuracy.csv", "nats/tss_accuracy.csv"),
-    "nats_sss": ("nats/sss_accuracy.csv",),
-}
+TABLE_SPACES = {"nb201": "tss", "nats_tss": "tss", "nats_sss": "sss"}
+"""Benchmark name -> the space whose table (`TABLE_FILES`) it reads."""
 
 
 def describe_data(data_dir: str | os.PathLike | None = None) -> dict:
@@ -39,7 +37,7 @@ def describe_data(data_dir: str | os.PathLike | None = None) -> dict:
     return {
         "places": [{"origin": o, "path": str(p), "exists": p.is_dir()} for o, p in places],
         "datasets": {name: _dataset_entry(name, data_dir) for name in DATASET_SPECS},
-        "tables": {name: _table_entry(paths, data_dir) for name, paths in _TABLES.items()},
+        "tables": {name: _table_entry(TABLE_FILES[space], data_dir) for name, space in TABLE_SPACES.items()},
         "cache_dir": str(cache_dir()),
     }
 
