@@ -209,6 +209,33 @@ def default_plot_path(scores: str | os.PathLike | None, command: str) -> Path:
     return p.with_name(f"{p.stem}_{command}.png")
 
 
+def column_curves(args, curve, plot, command: str, title: str) -> tuple[ScoreTable, dict, dict]:
+    """Compute `curve` for every score column of a CLI command's scores file and plot them together.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of `add_scorefile_arguments` (and ``data_dir``).
+    curve : callable
+        ``curve(y_true, scores) -> curve object`` for one column (float64 arrays of the rows).
+    plot : callable
+        ``plot(curves, path, title=...) -> Path`` (nasbench_eval.plots).
+    command, title : str
+        Names the default plot file; the plot title, where ``{n}`` becomes the number of rows.
+
+    Returns
+    -------
+    (ScoreTable, dict column -> curve, dict)
+        The last holds what every such command reports: scores file, ground-truth key, row counts, plot.
+    """
+    table, y_true = load_scores_and_truth(args)
+    curves = {c: curve(y_true, table.scores[c].to_numpy()) for c in table.scores.columns}
+    out = plot(curves, args.out or default_plot_path(args.scores, command), title=title.format(n=len(table.index)))
+    header = {"scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
+              "n_merged": table.n_merged, "plot": str(out)}
+    return table, curves, header
+
+
 def load_scores_and_truth(args) -> tuple[ScoreTable, np.ndarray]:
     """The scores table of a CLI command's arguments and the test accuracy (percent) of its rows."""
     from .benchmarks import create_benchmark

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..metrics import improvement_curve
 from ..metrics.improvement import TIE_BREAKS
 from ..plots import plot_improvement
-from ..scorefile import add_scorefile_arguments, default_plot_path, load_scores_and_truth
+from ..scorefile import add_scorefile_arguments, column_curves
 
 HELP = "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst"
 
@@ -16,22 +16,18 @@ def add_arguments(p):
 
 
 def run(args) -> dict:
-    table, y_true = load_scores_and_truth(args)
-    curves = {c: improvement_curve(y_true, table.scores[c].to_numpy(), k_min=args.k_min, tie_break=args.tie_break)
-              for c in table.scores.columns}
-    out = plot_improvement(curves, args.out or default_plot_path(args.scores, "improvement"),
-                           title=f"{args.dataset} test accuracy ({args.epochs} epochs), {len(table.index)} archs")
+    table, curves, header = column_curves(
+        args, lambda y, s: improvement_curve(y, s, k_min=args.k_min, tie_break=args.tie_break), plot_improvement,
+        "improvement", f"{args.dataset} test accuracy ({args.epochs} epochs), {{n}} archs")
     first = next(iter(curves.values()))
     return {
-        "scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
-        "n_merged": table.n_merged, "n_dropped": first.n_dropped, "k_min": args.k_min, "tie_break": args.tie_break,
+        **header, "n_dropped": first.n_dropped, "k_min": args.k_min, "tie_break": args.tie_break,
         "mean_acc_all": float(first.mean_acc[0]), "best_acc": first.best_acc,
         "columns": {
             c: {"negated": c in table.negated, "n_nan_scores": int(table.scores[c].isna().sum()),
                 "mean_acc_at_k_min": float(cv.mean_acc[-1]), "improvement_at_k_min": float(cv.improvement[-1])}
             for c, cv in curves.items()
         },
-        "plot": str(out),
     }
 
 

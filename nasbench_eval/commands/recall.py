@@ -7,7 +7,7 @@ import numpy as np
 
 from ..metrics import top_arch_recall_curve
 from ..plots import plot_recall
-from ..scorefile import add_scorefile_arguments, default_plot_path, load_scores_and_truth
+from ..scorefile import add_scorefile_arguments, column_curves
 
 HELP = "recall of the true top architectures by each score's top set, across test-error thresholds"
 
@@ -18,22 +18,18 @@ def add_arguments(p):
 
 
 def run(args) -> dict:
-    table, y_true = load_scores_and_truth(args)
-    curves = {c: top_arch_recall_curve(y_true, table.scores[c].to_numpy(), n_groups=args.n_groups)
-              for c in table.scores.columns}
-    out = plot_recall(curves, args.out or default_plot_path(args.scores, "recall"),
-                      title=f"{args.dataset} ({args.epochs} epochs), {len(table.index)} archs")
+    table, curves, header = column_curves(
+        args, lambda y, s: top_arch_recall_curve(y, s, n_groups=args.n_groups), plot_recall,
+        "recall", f"{args.dataset} ({args.epochs} epochs), {{n}} archs")
     first = next(iter(curves.values()))
     return {
-        "scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
-        "n_merged": table.n_merged, "n_groups": args.n_groups, "thresholds": first.threshold.tolist(),
+        **header, "n_groups": args.n_groups, "thresholds": first.threshold.tolist(),
         "baseline": first.baseline.tolist(), "n_true": first.n_true.tolist(),
         "columns": {
             c: {"negated": c in table.negated, "mean_recall": _nanmean(cv.recall),
                 "recall": cv.recall.tolist(), "n_pred": cv.n_pred.tolist()}
             for c, cv in curves.items()
         },
-        "plot": str(out),
     }
 
 
