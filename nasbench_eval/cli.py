@@ -15,7 +15,7 @@ import sys
 from ._json import dumps
 from .exceptions import NasBenchEvalError
 
-COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval", "stage2")
+COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval", "stage2", "spidernet")
 """Subcommand modules in nasbench_eval.commands; the CLI name spells "_" as "-"."""
 
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nasbench-eval: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("nasbench-eval: interrupted; finished work is kept in the score store, rerun to resume.", file=sys.stderr)
+        print("nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to resume.", file=sys.stderr)
         return 130
 
 

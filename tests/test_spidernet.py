@@ -209,3 +209,36 @@ def test_seeds_reproduce_weights_mutations_and_outputs():
     a.reset_parameters("kaiming_normal_fan_in", generator=g1)
     c.reset_parameters("kaiming_normal_fan_in", generator=g2)
     assert torch.equal(a(x), c(x))                                    # same graph, same draws
+
+
+def test_pruner_log_keeps_only_the_last_epochs_and_round_trips():
+    full, short = PrunerLog(), PrunerLog(keep_epochs=2)
+    for epoch in range(5):
+        for batch in range(3):
+            states = {("a", 1): (epoch + batch) % 2 == 0, ("b", 2): epoch < 3}
+            if epoch >= 1:
+                states[("new", 3)] = batch == 0                             # a key that appears later
+            full.record(states)
+            short.record(states)
+        full.end_epoch()
+        short.end_epoch()
+    assert short.epochs_ended == full.epochs_ended == 5
+    assert all(short.history[k] == full.history[k][-2:] for k in full.history)
+    assert deadhead_keys(short.history, window=2) == deadhead_keys(full.history, window=2) == [("b", 2)]
+    again = PrunerLog.from_state(short.state())
+    again.record({("a", 1): False})
+    short.record({("a", 1): False})
+    assert again.history == short.history and again.epochs_ended == 5
+
+
+def test_cell_graph_dict_round_trip_and_bad_dicts():
+    g, _ = triangular_mutation(CellGraph.initial(2), (2, 3))
+    g.edges[(0, 2)].remove("identity")
+    back = CellGraph.from_dict(g.to_dict())
+    assert back == g and back.to_dict() == g.to_dict()
+    bad = g.to_dict()
+    bad["edges"].append([3, 0, ["identity"]])                             # into an input node
+    with pytest.raises(InvalidParameterError, match="DAG"):
+        CellGraph.from_dict(bad)
+    with pytest.raises(InvalidParameterError, match="from_dict"):
+        CellGraph.from_dict({"n_inputs": 1})

@@ -100,6 +100,31 @@ class CellGraph:
         """Total number of ops over all edges."""
         return sum(len(v) for v in self.edges.values())
 
+    def to_dict(self) -> dict:
+        """Plain JSON-able form: ``{"n_inputs", "output", "nodes", "edges": [[src, dst, [ops...]], ...]}``."""
+        return {"n_inputs": self.n_inputs, "output": self.output, "nodes": list(self.nodes),
+                "edges": [[s, d, list(ops)] for (s, d), ops in sorted(self.edges.items())]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CellGraph":
+        """Inverse of `to_dict`.
+
+        Raises
+        ------
+        InvalidParameterError
+            If `d` lacks a field, or its edges do not form a DAG over its nodes.
+        """
+        try:
+            graph = cls(n_inputs=int(d["n_inputs"]), output=int(d["output"]), nodes=[int(n) for n in d["nodes"]],
+                        edges={(int(s), int(t)): [str(o) for o in ops] for s, t, ops in d["edges"]})
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidParameterError(f"CellGraph.from_dict(): d is missing or mangles {err}; "
+                                        "expected the output of CellGraph.to_dict().") from err
+        if not set(e for edge in graph.edges for e in edge) <= set(graph.nodes) or not graph.is_dag():
+            raise InvalidParameterError("CellGraph.from_dict(): the edges do not form a DAG over the listed nodes; "
+                                        "expected the output of CellGraph.to_dict().")
+        return graph
+
 
 def check_edge(graph: CellGraph, edge, *, caller: str) -> Edge:
     """Return `edge` as a tuple if `graph` has it, else raise InvalidParameterError."""

@@ -7,7 +7,8 @@ computes with the same modules and weights), and score both. A candidate is *goo
 NTK_on ≤ NTK_off and LRC_on ≥ LRC_off (paper: non-strict; the reference code wants LRC strictly
 up). Sampling stops at `n_good` good candidates; the pick maximizes the joint rank of the relative
 deltas (Δκ descending + ΔR ascending, `tenas_rank`), and is returned only if the memory check
-s(M) + 2·s(e*) < s_max passes. s(·) here is parameter+buffer bytes (`param_bytes`), not measured VRAM.
+s(M) + 2·s(e*) < s_max passes. By default s(·) is parameter+buffer bytes (`mutation_bytes`); the
+cycle driver measures the training footprint on CUDA instead (`size_fn`).
 
 NTK and LRC use two slim copies: the NTK one takes images (3 channels), the LRC one single-channel
 3×3 patches (spec §3.4), so its stem has ``in_channels=1``.
@@ -105,9 +106,15 @@ def edge_bytes(model: SpiderNet, edge: EdgeId) -> int:
     return param_bytes(MixedEdge(OPS, model.channels(edge[0])))
 
 
+def mutation_bytes(model: SpiderNet, edge: EdgeId) -> int:
+    """s(M) + 2·s(e) of Alg. 1, line 11, with s(·) = parameter + buffer bytes (the default `size_fn`)."""
+    return param_bytes(model) + 2 * edge_bytes(model, edge)
+
+
 def select_mutation(model: SpiderNet, x_ntk: torch.Tensor, x_lrc: torch.Tensor, *, n_good: int = 3,
                     max_bytes: float | None = None, seed: int = 0, ntk_width: int = 1, lrc_width: int = 1,
-                    ntk_batches: int = 1, lrc_batches: int = 1) -> Selection:
+                    ntk_batches: int = 1, lrc_batches: int = 1,
+                    size_fn: Callable[[SpiderNet, EdgeId], float] = mutation_bytes) -> Selection:
     """Algorithm 1: NTK-LRC mutation selection.
 
     Parameters
@@ -128,6 +135,9 @@ def select_mutation(model: SpiderNet, x_ntk: torch.Tensor, x_lrc: torch.Tensor, 
         Channels per op of the two slim copies (paper: 1; SpiderNet code: NTK 3, LRC 1).
     ntk_batches, lrc_batches : int, default=1
         Separate forwards the inputs are split into.
+    size_fn : callable(model, edge) -> float, default=`mutation_bytes`
+        s(M) + 2·s(e): bytes the model needs once `edge` is mutated (the cycle driver passes a
+        measured training footprint on CUDA).
 
     Returns
     -------
@@ -149,10 +159,11 @@ def select_mutation(model: SpiderNet, x_ntk: torch.Tensor, x_lrc: torch.Tensor, 
         found.append(Candidate(edge, k_on, k_off, r_on, r_off))
         if sum(c.good for c in found) >= n_good:
             break
-    return _pick(model, tuple(found), max_bytes)
+    return _pick(model, tuple(found), max_bytes, size_fn)
 
 
-def _pick(model: SpiderNet, found: tuple[Candidate, ...], max_bytes: float | None) -> Selection:
+def _pick(model: SpiderNet, found: tuple[Candidate, ...], max_bytes: float | None,
+          size_fn: Callable[[SpiderNet, EdgeId], float] = mutation_bytes) -> Selection:
     """Alg. 1 lines 10-11: best joint rank among good candidates, then the memory check."""
     good = [c for c in found if c.good]
     if not good:
@@ -160,9 +171,9 @@ def _pick(model: SpiderNet, found: tuple[Candidate, ...], max_bytes: float | Non
     rank = tenas_rank([c.d_ntk for c in good], [c.d_lrc for c in good])
     best = good[int(np.argmax(rank))]                     # ties: first sampled
     if max_bytes is not None:
-        need = param_bytes(model) + 2 * edge_bytes(model, best.edge)
+        need = size_fn(model, best.edge)
         if not need < max_bytes:
-            return Selection(None, f"best mutation needs {need} bytes, not < max_bytes={max_bytes:g}", found)
+            return Selection(None, f"best mutation needs {need:.0f} bytes, not < max_bytes={max_bytes:g}", found)
     return Selection(best.edge, "ok", found)
 
 

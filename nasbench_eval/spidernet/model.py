@@ -238,6 +238,15 @@ class SpiderNet(nn.Module):
         """Every op as (cell, src, dst, name)."""
         return [(*e, name) for e in self.edge_ids() for name in self.edge_module(e).ops]
 
+    def pruner_items(self) -> list[tuple[OpKey, Pruner]]:
+        """Every op's key and its pruner, in `op_keys` order."""
+        return [((*e, name), p) for e in self.edge_ids() for name, p in self.edge_module(e).pruners.items()]
+
+    def n_params(self) -> int:
+        """Number of parameters without the pruner gates (the count of the trained network, paper Table 2)."""
+        gates = {id(p.w) for _, p in self.pruner_items()}
+        return sum(p.numel() for p in self.parameters() if id(p) not in gates)
+
     def pruner_states(self) -> dict[OpKey, bool]:
         """Whether each op's pruner is on (w >= 0)."""
         return {(*e, name): p.is_on() for e in self.edge_ids() for name, p in self.edge_module(e).pruners.items()}

@@ -71,27 +71,59 @@ class PrunerLog:
 
     Usage: ``log.record(model.pruner_states())`` after every training batch and ``log.end_epoch()``
     after every epoch. ``log.history[key]`` is a list of epochs, each a list of bools (on per batch).
+
+    Parameters
+    ----------
+    keep_epochs : int, optional
+        Keep only the last `keep_epochs` finished epochs (plus the one being recorded), so a
+        600-epoch run holds the deadheading window, not its whole history; None keeps everything.
     """
 
-    def __init__(self):
+    def __init__(self, keep_epochs: int | None = None):
+        self.keep_epochs = None if keep_epochs is None else check_int("keep_epochs", keep_epochs, caller="PrunerLog", minimum=1)
         self.history: dict[Hashable, list[list[bool]]] = {}
-        self._epoch = 0
+        self._epoch = 0          # epochs ended so far
+        self._first = 0          # epoch that history[key][0] belongs to
 
     def record(self, states: Mapping[Hashable, bool]) -> None:
         """Append one batch: `states` maps pruner key -> on."""
+        slot = self._epoch - self._first
         for key, on in states.items():
             epochs = self.history.setdefault(key, [])
-            while len(epochs) <= self._epoch:
+            while len(epochs) <= slot:
                 epochs.append([])
-            epochs[self._epoch].append(bool(on))
+            epochs[slot].append(bool(on))
 
     def end_epoch(self) -> None:
-        """Start a new epoch."""
+        """Start a new epoch (and drop epochs older than `keep_epochs`)."""
         self._epoch += 1
+        drop = 0 if self.keep_epochs is None else self._epoch - self._first - self.keep_epochs
+        if drop > 0:
+            for epochs in self.history.values():
+                del epochs[:drop]
+            self._first += drop
+
+    @property
+    def epochs_ended(self) -> int:
+        """Number of `end_epoch` calls so far."""
+        return self._epoch
 
     def forget(self, key: Hashable) -> None:
         """Drop a deleted pruner's history."""
         self.history.pop(key, None)
+
+    def state(self) -> dict:
+        """Everything needed to rebuild the log (`from_state`), as plain containers."""
+        return {"keep_epochs": self.keep_epochs, "epoch": self._epoch, "first": self._first,
+                "history": [[list(key) if isinstance(key, tuple) else key, epochs] for key, epochs in self.history.items()]}
+
+    @classmethod
+    def from_state(cls, state: Mapping) -> "PrunerLog":
+        """Inverse of `state` (list keys come back as tuples)."""
+        log = cls(state["keep_epochs"])
+        log._epoch, log._first = int(state["epoch"]), int(state["first"])
+        log.history = {tuple(key) if isinstance(key, list) else key: [list(e) for e in epochs] for key, epochs in state["history"]}
+        return log
 
 
 def off_fraction(epochs: Sequence[Sequence[bool]], *, window: int = 4) -> float:

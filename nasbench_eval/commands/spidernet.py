@@ -1,0 +1,83 @@
+"""`nasbench-eval spidernet --cycles C ... --out DIR`: grow, train and test a SpiderNet on CIFAR-10 (Algorithm 2).
+
+Reruns with the same settings and --out resume after the last finished cycle or final-training epoch.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..spidernet.config import STRATEGIES, SpiderNetConfig
+from ..spidernet.cycles import run_spidernet
+
+HELP = "grow, train and test a SpiderNet on CIFAR-10 (Geada & McGough, Algorithm 2) or a Table 1 random ablation"
+
+_CONFIG_FLAGS = {          # CLI dest -> SpiderNetConfig field
+    "cycles": "cycles", "mutations_per_cycle": "mutations_per_cycle", "epochs_per_cycle": "epochs_per_cycle",
+    "final_epochs": "final_epochs", "init_channels": "C", "reductions": "reductions", "vram_gb": "vram_gb",
+    "batch_size": "batch_size", "lr": "lr", "n_good": "n_good", "ntk_images": "ntk_images", "lrc_patches": "lrc_patches",
+}
+
+
+def add_arguments(p):
+    d = SpiderNetConfig()
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log, result, architecture, cell drawings)")
+    p.add_argument("--cycles", type=int, help=f"mutation cycles (default {d.cycles}, paper §4.2)")
+    p.add_argument("--mutations-per-cycle", type=int, help=f"mutation attempts per cycle (default {d.mutations_per_cycle})")
+    p.add_argument("--epochs-per-cycle", type=int, help=f"training epochs per cycle (default {d.epochs_per_cycle})")
+    p.add_argument("--final-epochs", type=int, help=f"final training epochs (default {d.final_epochs}, paper §4.1)")
+    p.add_argument("--init-channels", type=int, help=f"channels of the stem and the normal cell (default {d.C})")
+    p.add_argument("--reductions", type=int, help=f"reduction cells (default {d.reductions})")
+    p.add_argument("--vram-gb", type=float, help=f"memory budget s_max in GiB (default {d.vram_gb:g})")
+    p.add_argument("--batch-size", type=int, help=f"training batch size (default {d.batch_size})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate, cosine-annealed to 0 in every phase (default {d.lr:g})")
+    p.add_argument("--n-good", type=int, help=f"Algorithm 1 stops sampling after this many good mutations (default {d.n_good})")
+    p.add_argument("--ntk-images", type=int, help=f"Algorithm 1's NTK images (default {d.ntk_images}, 3 batches)")
+    p.add_argument("--lrc-patches", type=int, help=f"Algorithm 1's LRC patches (default {d.lrc_patches}, 3 batches)")
+    p.add_argument("--ablation", default="spidernet", choices=list(STRATEGIES),
+                   help="spidernet, or random1..random4 of paper Table 1 (default spidernet)")
+    p.add_argument("--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead counts)")
+    p.add_argument("--train-images", type=int, help="use a seeded subset of this many CIFAR-10 training images (quick runs)")
+    p.add_argument("--test-images", type=int, help="use a seeded subset of this many CIFAR-10 test images (quick runs)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, batches, mutations, deletions (default 0)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+
+
+def _config(args) -> SpiderNetConfig:
+    """Paper defaults, overridden by every flag that was given (None = not given)."""
+    given = {field: getattr(args, dest) for dest, field in _CONFIG_FLAGS.items() if getattr(args, dest) is not None}
+    ntk = {"ntk_batches": min(3, given["ntk_images"])} if "ntk_images" in given else {}
+    lrc = {"lrc_batches": min(3, given["lrc_patches"])} if "lrc_patches" in given else {}
+    return dataclasses.replace(SpiderNetConfig(), **given, **ntk, **lrc)
+
+
+def run(args) -> dict:
+    result = run_spidernet(args.out, config=_config(args), ablation=args.ablation, reference=args.reference, seed=args.seed,
+                           device=args.device, n_train=args.train_images, n_test=args.test_images, data_dir=args.data_dir,
+                           progress=not args.quiet)
+    s = result.summary
+    keep = ("ablation", "seed", "config", "n_train", "n_test", "device", "test_acc", "n_params", "memory", "seconds",
+            "mutations", "cycles", "architecture", "files", "provenance")
+    return {k: s[k] for k in keep}
+
+
+def format_text(r: dict) -> str:
+    cfg, sec, mem = r["config"], r["seconds"], r["memory"]
+    cells = ", ".join(f"cell {c['cell']}: {c['n_nodes']} nodes / {c['n_edges']} edges / {c['n_ops']} ops"
+                      for c in r["architecture"]["cells"])
+    lines = [f"{r['ablation']} seed {r['seed']} on {r['device']}: C={cfg['C']}, {cfg['reductions']} reductions, "
+             f"{cfg['cycles']} cycles x {cfg['mutations_per_cycle']} mutations, {cfg['final_epochs']} final epochs, "
+             f"{r['n_train']} train / {r['n_test']} test images"]
+    for row in r["cycles"]:
+        pruned = len(row["deadheaded"]) + len(row["deleted"])
+        lines.append(f"  cycle {row['cycle']}: {row['ops_before']} ops, {pruned} pruned, "
+                     f"{row['accepted']} mutations accepted / {row['rejected']} rejected -> {row['ops_after']} ops "
+                     f"({row['seconds']:.1f} s)")
+    lines += [
+        f"architecture: {cells}",
+        f"test accuracy {r['test_acc']:.2f}%, {r['n_params'] / 1e6:.3f} M params, memory {mem['bytes'] / 2**30:.3f} GiB ({mem['kind']})",
+        f"wall time: search {sec['search']:.1f} s, final training {sec['final_training']:.1f} s, total {sec['total']:.1f} s",
+        f"run folder: {Path(r['files']['result']).parent}",
+    ]
+    return "\n".join(lines)
