@@ -14,7 +14,7 @@ from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.metrics import biased_sampler_probs
 from nasbench_eval.nets.supernet import Supernet
 from nasbench_eval.proxies import compute_proxy
-from nasbench_eval.space import Arch
+from nasbench_eval.space import OPS, Arch
 from nasbench_eval.train import (
     DeviceSplit, LoadedRun, load_run, predict_accuracies, recalibrate_bn, save_run, train_stage1,
 )
@@ -247,3 +247,75 @@ def test_cli_stage2_bad_input_exits_2(darts_dir, shared_data, tmp_path, capsys):
     assert main(["stage2", str(tmp_path / "nope"), "--selector", "prune", "--data-dir", str(shared_data)]) == 2
     assert "config.json" in capsys.readouterr().err
     assert set(SELECTORS) == {"prune", "valid", "synflow", "jacob_cov", "perturb"}
+
+
+# ----------------------------------------------------------------------------------------- perturb fine-tuning (DARTS-PT)
+@pytest.fixture(scope="module")
+def small_data(halves):
+    """One valid batch of 16 images: perturb's 30 mixed evaluations stay cheap."""
+    return make_stage2_data(*halves, batch_size=16, n_eval=16, bn_batches=1, proxy_batch=16)
+
+
+def _recording_accuracy(monkeypatch):
+    """Wrap mixed_accuracy: keep a copy of the weights of the net it was called with, then measure for real."""
+    seen, real = [], stage2.mixed_accuracy
+
+    def record(net, weights, batches):
+        seen.append(torch.cat([p.detach().flatten() for p in net.parameters()]).clone())
+        return real(net, weights, batches)
+    monkeypatch.setattr(stage2, "mixed_accuracy", record)
+    return seen
+
+
+def test_perturb_finetuning_trains_a_copy_between_decisions(monkeypatch, darts_dir, small_data):
+    run = load_run(darts_dir, device="cpu")
+    state = {k: v.clone() for k, v in run.supernet.state_dict().items()}
+    original = torch.cat([p.detach().flatten() for p in run.supernet.parameters()])
+    seen = _recording_accuracy(monkeypatch)
+    res = run_selector("perturb", run, seed=0, data=small_data, finetune_epochs=1)
+    assert len(seen) == 30   # 6 edges x 5 ops of the full space
+    assert all(torch.equal(w, original) for w in seen[:5])            # the first decision sees the trained weights
+    assert all(not torch.equal(w, original) for w in seen[5:])        # every later one sees fine-tuned weights
+    assert not torch.equal(seen[5], seen[10])                         # which keep training between decisions
+    assert all(torch.equal(v, run.supernet.state_dict()[k]) for k, v in state.items())   # the caller's net is untouched
+    steps = res.trajectory["steps"]
+    assert [("finetune_loss" in s) for s in steps] == [True] * 5 + [False]
+    assert all(np.isfinite(s["finetune_loss"]) for s in steps[:5])
+    assert res.trajectory["finetune"] == {"epochs": 1, "lr": pytest.approx(0.0025), "batch_size": 32}
+    assert len(res.arch.code) == 6 and all(s["kept"] in s["ops"] for s in steps)
+    assert res.arch.code == tuple(OPS.index(s["kept"]) for s in sorted(steps, key=lambda s: s["edge"]))
+    seen.clear()
+    again = run_selector("perturb", run, seed=0, data=small_data, finetune_epochs=1)
+    assert again.arch == res.arch and again.trajectory == res.trajectory     # deterministic by seed
+
+
+def test_perturb_without_finetuning_is_unchanged(monkeypatch, darts_dir, small_data):
+    run = load_run(darts_dir, device="cpu")
+    plain = run_selector("perturb", run, seed=2, data=small_data)
+    original = torch.cat([p.detach().flatten() for p in run.supernet.parameters()])
+    seen = _recording_accuracy(monkeypatch)
+    zero = run_selector("perturb", run, seed=2, data=small_data, finetune_epochs=0)
+    assert all(torch.equal(w, original) for w in seen)
+    assert zero.arch == plain.arch and zero.trajectory == plain.trajectory and plain.trajectory["finetune"] is None
+    assert all("finetune_loss" not in s for s in plain.trajectory["steps"])
+
+
+def test_perturb_finetuning_bad_input(darts_dir, data):
+    run = load_run(darts_dir, device="cpu")
+    with pytest.raises(InvalidParameterError, match="finetune_epochs"):
+        run_selector("perturb", run, seed=0, data=data, finetune_epochs=-1)
+    with pytest.raises(InvalidParameterError, match="data.train is None"):
+        run_selector("perturb", run, seed=0, data=stage2.Stage2Data(data.valid, data.bn, data.proxy), finetune_epochs=1)
+    with pytest.raises(InvalidParameterError, match="finetune_lr"):
+        run_selector("perturb", run, seed=0, data=data, finetune_epochs=1, finetune_lr=0.0)
+
+
+def test_cli_stage2_perturb_with_finetuning(darts_dir, shared_data, capsys):
+    argv = ["stage2", str(darts_dir), "--selector", "perturb", "--finetune-epochs", "1", "--finetune-lr", "0.01",
+            "--train-images", "32", "--valid-images", "16", "--eval-images", "16", "--batch-size", "16",
+            "--device", "cpu", "--data-dir", str(shared_data), "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["trajectory"]["finetune"] == {"epochs": 1, "lr": 0.01, "batch_size": 32}
+    assert len(out["trajectory"]["steps"]) == 6 and Arch.from_str(out["arch"]).code == tuple(
+        OPS.index(s["kept"]) for s in sorted(out["trajectory"]["steps"], key=lambda s: s["edge"]))

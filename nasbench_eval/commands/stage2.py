@@ -1,19 +1,12 @@
 """`nasbench-eval stage2 RUN_DIR --selector valid --seed S`: select one architecture from a Stage-1 run."""
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from ..benchmarks import create_benchmark
-from ..metrics import regret
 from ..train import load_run, load_stage1_data
 from ..train.loop import GT_DATASET, space_ground_truth
-from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector
+from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 
 HELP = "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)"
-
-GT_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
 def add_arguments(p):
@@ -27,6 +20,9 @@ def add_arguments(p):
     p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per accuracy (default 5000)")
     p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
     p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")
+    p.add_argument("--finetune-epochs", type=int, default=0,
+                   help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions (default 0 = none; DARTS-PT: 5)")
+    p.add_argument("--finetune-lr", type=float, help="perturb: fine-tuning learning rate (default: the run's Stage-1 lr / 10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
 
 
@@ -39,26 +35,17 @@ def _data(args, run):
                             bn_batches=args.bn_batches)
 
 
-def _ground_truth(res, run, bench) -> dict:
-    if res.arch is None:
-        return {"index": None, "arch": None, "test_acc": dict.fromkeys(GT_DATASETS, math.nan), "regret": math.nan}
-    index = bench.index_of(res.arch)
-    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in GT_DATASETS}
-    _, codes, space_acc = space_ground_truth(run.config["space"], run.config["dataset"], bench=bench)
-    pos = int(np.flatnonzero((codes == np.asarray(res.arch.code)).all(axis=1))[0])
-    return {"index": index, "arch": str(res.arch), "test_acc": acc, "regret": regret(space_acc, pos)}
-
-
 def run(args) -> dict:
     run_ = load_run(args.run_dir, device=args.device)
     if args.baseline:
         run_ = baseline_run(args.baseline, run_, seed=args.seed)
     bench = create_benchmark("nb201", data_dir=args.data_dir)
     gt = space_ground_truth(run_.config["space"], run_.config["dataset"], bench=bench)[1:]
-    res = run_selector(args.selector, run_, seed=args.seed, n_samples=args.samples, data=_data(args, run_), ground_truth=gt)
+    res = run_selector(args.selector, run_, seed=args.seed, n_samples=args.samples, data=_data(args, run_), ground_truth=gt,
+                       finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr)
     return {"run_dir": str(run_.path), "method": run_.config["method"], "baseline": args.baseline, "selector": args.selector,
             "seed": args.seed, "space": run_.config["space"], "dataset": GT_DATASET[run_.config["dataset"]],
-            **_ground_truth(res, run_, bench), "seconds": res.seconds, "trajectory": res.trajectory}
+            **selection_truth(res.arch, bench=bench, space_truth=gt), "seconds": res.seconds, "trajectory": res.trajectory}
 
 
 def format_text(r: dict) -> str:

@@ -12,8 +12,11 @@ Selectors (`SELECTORS`), each ``f(run, *, seed, ...) -> Stage2Result``:
 * ``perturb`` -- DARTS-PT's perturbation-based selection on the mixed supernet: for a random
   remaining edge, mask each remaining op in turn (its weight set to 0, the others unchanged),
   measure validation accuracy, keep the op whose removal hurts most (lowest accuracy; ties -> the
-  first) and fix the edge to it (weight 1), until every edge has one op. DARTS-PT's fine-tuning
-  of the supernet between edge decisions is *not* done here.
+  first) and fix the edge to it (weight 1), until every edge has one op. Optionally
+  (``finetune_epochs`` > 0, off by default) DARTS-PT's fine-tuning between edge decisions: after
+  each decision but the last, the shared weights of a *copy* of the supernet train for that many
+  epochs on the train half with the current mixed edge weights (SGD restarted at DARTS-PT's
+  ``lr / 10``; the architecture mixture itself is not trained, unlike DARTS-PT).
 
 Sample-and-rank selection follows spec §7.2: ties -> the earliest draw, NaN scores skipped, all NaN
 -> no selection (``arch`` None). Each distinct drawn architecture is scored once (scores are
@@ -25,26 +28,32 @@ are a freshly initialised supernet of the same shape with the biased sampler / t
 ``1e-3 * randn`` architecture parameters ([PUP]'s code; practically uniform).
 
 All randomness comes from `seed`: draws ``numpy.random.default_rng(seed)``, perturb's edge order
-``default_rng(seed)``, BN / evaluation / proxy batches ``seed``.
+``default_rng(seed)``, BN / evaluation / proxy batches ``seed``, fine-tuning batches a generator
+seeded ``seed``.
 """
 from __future__ import annotations
 
+import copy
 import itertools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
-from ..metrics import arch_probs, biased_sampler_probs, select_argmax
+from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
 from ..space import EDGES, OPS, Arch
 from .data import DeviceSplit, load_stage1_data
 from .evaluate import predict_accuracies
 from .loop import space_ground_truth
+from .methods import PUP_DEFAULTS
 from .run import LoadedRun
 
 PROXY_SELECTORS = ("synflow", "jacob_cov")
@@ -88,11 +97,14 @@ class Stage2Data:
         Augmented train-half batches for BN recalibration (``valid``); None skips it.
     proxy : (x, y)
         One train-half batch for the zero-cost proxies.
+    train : DeviceSplit or None
+        The train half, for perturb's optional fine-tuning; None disables fine-tuning.
     """
 
     valid: list
     bn: list | None
     proxy: tuple
+    train: DeviceSplit | None = None
 
 
 def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, batch_size: int = 256, n_eval: int = 5000,
@@ -120,7 +132,7 @@ def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, b
     proxy_batch = min(check_int("proxy_batch", proxy_batch, caller=caller, minimum=1), len(train))
     bn = train.fixed_batches(min(bs, len(train)), bn_batches, seed=seed, augment=True) if bn_batches else None
     return Stage2Data(valid.fixed_batches(bs, max(1, n_eval // bs), seed=seed), bn,
-                      train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0])
+                      train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0], train)
 
 
 def _device(run: LoadedRun) -> torch.device:
@@ -266,27 +278,105 @@ def _perturb_edge(net: Supernet, w: torch.Tensor, e: int, batches) -> dict:
     return {"edge": e, "ops": [net.ops[j] for j in cols], "accuracy_without": accs, "kept": net.ops[kept]}
 
 
-def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = None, data_dir=None, **_) -> Stage2Result:
+def finetune_mixed(supernet: Supernet, weights: torch.Tensor, train: DeviceSplit, *, epochs: int,
+                   optimizer: torch.optim.Optimizer, batch_size: int, generator: torch.Generator,
+                   grad_clip: float | None = None) -> float:
+    """Train the shared weights for `epochs` passes over `train` with fixed mixed edge weights (6, k).
+
+    Batches are shuffled and augmented by `generator`; the supernet is left in eval mode.
+
+    Returns
+    -------
+    loss : float
+        Mean training cross-entropy over the passes.
+    """
+    total, seen = 0.0, 0
+    supernet.train()
+    try:
+        for _ in range(epochs):
+            for x, y in train.batches(batch_size, generator):
+                loss = F.cross_entropy(supernet(x, weights=weights), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip:
+                    nn.utils.clip_grad_norm_(supernet.parameters(), grad_clip)
+                optimizer.step()
+                total, seen = total + loss.item() * len(y), seen + len(y)
+    finally:
+        supernet.eval()
+    return total / seen
+
+
+def _finetuner(run: LoadedRun, net: Supernet, data: Stage2Data, *, epochs: int, lr: float | None, seed: int):
+    """``tune(w) -> loss``: DARTS-PT's fine-tuning of `net` (a copy) with a fresh SGD at ``lr`` (default Stage-1 lr / 10)."""
+    if data.train is None:
+        raise InvalidParameterError(f"select_perturb(): finetune_epochs={epochs} but data.train is None; "
+                                    "expected Stage2Data from make_stage2_data (it keeps the train half).")
+    hp = {**PUP_DEFAULTS, **run.config.get("hparams", {})}
+    lr = hp["lr"] / 10 if lr is None else lr
+    if not lr > 0:
+        raise InvalidParameterError(f"select_perturb(): finetune_lr={lr!r} is not positive; expected a learning rate > 0.")
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=hp["momentum"], weight_decay=hp["weight_decay"])
+    g = torch.Generator(device=data.train.device).manual_seed(seed)
+    bs = min(hp["batch_size"], len(data.train))
+    info = {"epochs": epochs, "lr": lr, "batch_size": bs}
+    return info, lambda w: finetune_mixed(net, w, data.train, epochs=epochs, optimizer=opt, batch_size=bs,
+                                          generator=g, grad_clip=hp["grad_clip"])
+
+
+def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = None, data_dir=None,
+                   finetune_epochs: int = 0, finetune_lr: float | None = None, **_) -> Stage2Result:
     """DARTS-PT perturbation-based selection on the mixed supernet (module docstring).
 
     The mixture starts from ``run.edge_probs`` (subspace columns); ops with probability 0 count as
-    already removed. The supernet's weights and BN statistics are not changed.
+    already removed. The caller's supernet (weights and BN statistics) is never changed: with
+    fine-tuning the selection works on a deep copy.
+
+    Parameters
+    ----------
+    run : LoadedRun
+        Without bias or split weights (they have no mixed forward).
+    seed : int, default=0
+        Edge order and fine-tuning batches.
+    data : Stage2Data, optional
+        Default: `make_stage2_data` on the run's dataset halves.
+    finetune_epochs : int, default=0
+        Passes over the train half after each edge decision but the last (DARTS-PT: 5); 0 = none.
+    finetune_lr : float, optional
+        SGD learning rate of the fine-tuning; default the run's Stage-1 ``lr / 10`` (DARTS-PT).
+
+    Returns
+    -------
+    Stage2Result
+        Trajectory ``edge_order``, ``steps`` (with ``finetune_loss`` after fine-tuned decisions)
+        and ``finetune`` (epochs, lr, batch size; None without fine-tuning).
     """
-    net = run.supernet
-    if net.bias_depth or net.is_split:
+    caller = "select_perturb"
+    seed = check_int("seed", seed, caller=caller, minimum=0)
+    finetune_epochs = check_int("finetune_epochs", finetune_epochs, caller=caller, minimum=0)
+    if run.supernet.bias_depth or run.supernet.is_split:
         raise InvalidParameterError("select_perturb(): the run has bias or split weights; expected a supernet that supports mixed weights.")
     data = data if data is not None else _default_data(run, data_dir)
+    net, info, tune = run.supernet, None, None
+    if finetune_epochs:
+        net = copy.deepcopy(run.supernet)
+        info, tune = _finetuner(run, net, data, epochs=finetune_epochs, lr=finetune_lr, seed=seed)
     t0 = time.perf_counter()
     w = torch.tensor(np.asarray(run.edge_probs)[:, list(net.op_indices)], dtype=torch.float32, device=_device(run))
-    order = np.random.default_rng(check_int("seed", seed, caller="select_perturb", minimum=0)).permutation(len(EDGES))
-    steps = [_perturb_edge(net, w, int(e), data.valid) for e in order]
+    order = np.random.default_rng(seed).permutation(len(EDGES))
+    steps = []
+    for i, e in enumerate(order):
+        steps.append(_perturb_edge(net, w, int(e), data.valid))
+        if tune is not None and i < len(order) - 1:
+            steps[-1]["finetune_loss"] = tune(w)
     arch = Arch.from_code([net.op_indices[int(j)] for j in w.argmax(1)])
-    return Stage2Result("perturb", arch, {"edge_order": order.tolist(), "steps": steps}, time.perf_counter() - t0)
+    traj = {"edge_order": order.tolist(), "steps": steps, "finetune": info}
+    return Stage2Result("perturb", arch, traj, time.perf_counter() - t0)
 
 
 # ----------------------------------------------------------------------------------------- registry
 def _sampled(name: str):
-    def select(run, *, seed=0, n_samples=100, data=None, ground_truth=None, data_dir=None):
+    def select(run, *, seed=0, n_samples=100, data=None, ground_truth=None, data_dir=None, **_):
         return select_sampled(name, run, seed=seed, n_samples=n_samples, data=data, ground_truth=ground_truth, data_dir=data_dir)
     select.__doc__ = f"``{name}`` selector: `select_sampled` with selector={name!r}."
     return select
@@ -296,12 +386,46 @@ SELECTORS: dict[str, Callable[..., Stage2Result]] = {
     "prune": select_prune, "valid": _sampled("valid"), "synflow": _sampled("synflow"),
     "jacob_cov": _sampled("jacob_cov"), "perturb": select_perturb,
 }
-"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir) -> Stage2Result`` (unused keywords ignored)."""
+"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr) -> Stage2Result``
+(keywords a selector does not use are ignored)."""
 
 
 def run_selector(selector: str, run: LoadedRun, **kwargs) -> Stage2Result:
     """Run the selector named `selector` (a key of `SELECTORS`) on `run`."""
     return SELECTORS[check_option("selector", selector, SELECTORS, caller="run_selector")](run, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------- ground truth
+GT_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+"""Benchmark datasets whose 200-epoch test accuracy is reported for every selection."""
+
+
+def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, np.ndarray], round_to: int | None = None) -> dict:
+    """Benchmark facts of a selected architecture (spec §10.1).
+
+    Parameters
+    ----------
+    arch : Arch or None
+        The selection; None (no selection) gives NaN everywhere.
+    bench : Benchmark
+    space_truth : (codes int[n, 6], acc float[n])
+        Ground truth of the searched subspace on the run's dataset (``space_ground_truth(...)[1:]``).
+    round_to : int, optional
+        Regret from accuracies rounded to this many decimals ([PUP]'s tables: 2).
+
+    Returns
+    -------
+    dict
+        ``index`` (benchmark index), ``arch`` (string), ``test_acc`` (percent, 200 epochs, per
+        dataset of `GT_DATASETS`), ``regret`` (accuracy points below the subspace's best).
+    """
+    if arch is None:
+        return {"index": None, "arch": None, "test_acc": dict.fromkeys(GT_DATASETS, math.nan), "regret": math.nan}
+    index = bench.index_of(arch)
+    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in GT_DATASETS}
+    codes, space_acc = space_truth
+    pos = int(np.flatnonzero((np.asarray(codes) == np.asarray(arch.code)).all(axis=1))[0])
+    return {"index": index, "arch": str(arch), "test_acc": acc, "regret": regret(space_acc, pos, round_to=round_to)}
 
 
 # ----------------------------------------------------------------------------------------- baselines
@@ -353,7 +477,7 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
-    "draw_archs", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
-    "select_prune", "select_sampled", "stage2_distribution", "subspace_codes",
+    "BASELINES", "GT_DATASETS", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
+    "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
+    "select_prune", "select_sampled", "selection_truth", "stage2_distribution", "subspace_codes",
 ]

@@ -1,0 +1,140 @@
+"""Building blocks of the reproductions that train supernets (`trained`): the experiment record, its
+run context, and the parts every report shares (header, notes, sources, provenance)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_int
+from ..metrics import mean_std
+from ..search.base import format_mean_std
+
+QUICK_WARNING = ("QUICK RUN: a few hundred images, 1-2 epochs, C=4, N=1, few samples and seeds; it exercises the full "
+                 "path on a CPU and is NOT comparable to the published numbers.")
+
+
+@dataclass
+class ExperimentContext:
+    """Options of one reproduction run (the `reproduce` command's flags).
+
+    Attributes
+    ----------
+    out : Path
+        Report folder; the work (run directories, cached evaluations) goes to ``out / "work"``.
+    device, data_dir
+        Torch device (None: CUDA if available) and data folder.
+    quick : bool
+        CPU-sized settings, labelled NOT comparable.
+    seeds : int or None
+        Number of seeds (consecutive from the paper's first); None = the paper's (quick: fewer).
+    epochs : int or None
+        Stage-1 epochs for every supernet instead of the paper's; the report states the reduction.
+    progress : bool
+        tqdm bars on stderr.
+    """
+
+    out: Path
+    device: object = None
+    data_dir: object = None
+    quick: bool = False
+    seeds: int | None = None
+    epochs: int | None = None
+    progress: bool = True
+
+    def __post_init__(self):
+        self.out = Path(self.out)
+        if self.seeds is not None:
+            self.seeds = check_int("--seeds", self.seeds, caller="reproduce", minimum=1)
+        if self.epochs is not None:
+            self.epochs = check_int("--epochs", self.epochs, caller="reproduce", minimum=1)
+
+    @property
+    def work(self) -> Path:
+        """Folder of the resumable work."""
+        return self.out / "work"
+
+    def seed_list(self, paper_seeds: tuple[int, ...], *, quick: int) -> tuple[int, ...]:
+        """`seeds` consecutive seeds from the paper's first; default the paper's count (`quick` in quick runs)."""
+        n = self.seeds if self.seeds is not None else (min(quick, len(paper_seeds)) if self.quick else len(paper_seeds))
+        return tuple(range(paper_seeds[0], paper_seeds[0] + n))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A reproduction that trains supernets.
+
+    Attributes
+    ----------
+    name, title, paper, source : str
+        Registry key, what it reproduces, the paper and its table / figure.
+    run : callable(ExperimentContext) -> dict
+        Does the work (resumably) and returns the JSON-able result (`header`'s keys included).
+    markdown : callable(dict) -> str
+        The report.
+    frame : callable(dict) -> pandas.DataFrame
+        The CSV: one line per compared number.
+    """
+
+    name: str
+    title: str
+    paper: str
+    source: str
+    run: Callable[[ExperimentContext], dict]
+    markdown: Callable[[dict], str]
+    frame: Callable[[dict], pd.DataFrame]
+
+
+def reduction_note(ctx: ExperimentContext, paper_epochs: Mapping[str, int]) -> str | None:
+    """What `--epochs` changed, e.g. ``"Stage-1 epochs: 10 instead of the paper's 100 (darts), 250 (rsps_biased)"``."""
+    if ctx.epochs is None or ctx.quick:
+        return None
+    paper = ", ".join(f"{e} ({who})" for who, e in paper_epochs.items())
+    return f"REDUCED RUN: Stage-1 epochs {ctx.epochs} for every supernet instead of the paper's {paper}; not the published protocol."
+
+
+def header(exp: Experiment, ctx: ExperimentContext, *, reduction: str | None, notes) -> dict:
+    """The keys every trained reproduction result starts with."""
+    return {"experiment": exp.name, "title": exp.title, "paper": exp.paper, "source": exp.source, "quick": ctx.quick,
+            "warning": QUICK_WARNING if ctx.quick else None, "reduction": reduction, "epochs_override": ctx.epochs,
+            "notes": list(notes)}
+
+
+def stat(values, decimals: int = 2) -> dict:
+    """``{"mean", "std", "n", "text"}`` over seeds (ddof=0; NaN propagates)."""
+    ms = mean_std(np.asarray(values, dtype=np.float64))
+    text = "nan" if math.isnan(ms.mean) else format_mean_std(float(ms.mean), float(ms.std), decimals)
+    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n, "text": text}
+
+
+def head_lines(result: dict) -> list[str]:
+    """Title, paper and the quick / reduced-run banners."""
+    lines = [f"## {result['experiment']}: {result['title']}", "", f"{result['paper']}, {result['source']}.", ""]
+    for key in ("warning", "reduction"):
+        if result.get(key):
+            lines += [f"**{result[key]}**", ""]
+    return lines
+
+
+def tail_lines(result: dict, sources) -> list[str]:
+    """Notes, the sources of the published numbers, and the provenance line."""
+    lines = ["", "Notes:"] + [f"- {n}" for n in result["notes"]]
+    lines += ["", "Sources of the published numbers:"] + [f"- {s}" for s in sorted(set(sources))]
+    if "provenance" in result:
+        p = result["provenance"]
+        lines += ["", f"Run: {p['date']} on {p['device']}, torch {p['torch']}, commit {p['git_commit']}: `{p['command']}`"]
+    return lines
+
+
+def md_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """A markdown table (``|`` in cells escaped)."""
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return out + ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+
+
+__all__ = ["QUICK_WARNING", "Experiment", "ExperimentContext", "header", "head_lines", "md_table", "reduction_note",
+           "stat", "tail_lines"]

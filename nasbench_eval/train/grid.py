@@ -1,0 +1,481 @@
+"""The two-stage grid ([PUP] §5, spec §7-§8, §10.2): Stage-1 methods x Stage-2 selectors over seeds.
+
+`run_grid` trains (or reuses) one supernet per (method, seed), runs every applicable selector on
+it, and, with ``baselines=True``, trains one ``rsps_biased`` supernet per seed and runs the
+selectors on the four baseline supernets R_I / R_U / N_I / N_U built from it (spec §7.1).
+`summarize_grid` turns the finished cells into the [PUP]-style table (test error and regret,
+mean ± std over seeds), the reliance statistics (§7.3) and the combination-score ranking (§8).
+
+Which selectors apply: ``prune`` needs architecture parameters (methods with alphas; never the
+baselines); ``perturb`` needs mixed weights (no bias / split weights).
+
+Layout of the output folder (every file written atomically, so an interrupted grid resumes by
+running it again; finished work is skipped)::
+
+    grid.json                                 settings; a rerun with other settings is refused
+    runs/<method>_s<seed>/                    Stage-1 run directories (`save_run`)
+    stage1/s<seed>__<methods>.json            Stage-1 quality of the seed's runs: Kendall tau, mean sampling mass
+    cells/<stage1>__<selector>__s<seed>.json  one selection: arch, test accuracy, regret, trajectory
+
+Determinism: everything follows from the seed (`train_stage1`, the selectors, `baseline_run`,
+`make_stage2_data`), so two grids with the same settings give the same cells on CPU.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .._json import dumps
+from .._validation import check_int, check_option
+from ..exceptions import InvalidParameterError
+from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
+from ..nets.supernet import SUBSPACES
+from .data import load_stage1_data
+from .evaluate import evaluate_runs
+from .loop import GT_DATASET, resolve_hparams, space_ground_truth, train_stage1
+from .methods import METHODS
+from .run import FILES as RUN_FILES
+from .run import LoadedRun, load_run, save_run
+from .stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
+
+PUP_METHODS = ("darts", "darts_minus", "snas", "gdas", "drnas")
+"""[PUP] Table 2 rows (darts, darts-, snas, gdas, dirichlet), in the paper's order."""
+PUP_SELECTORS = ("prune", "valid", "synflow", "jacob_cov", "perturb")
+"""[PUP] Table 2 columns, in the paper's order."""
+BASELINE_METHOD = "rsps_biased"
+"""The Stage-1 method whose supernet gives the four baselines (spec §7.1)."""
+RELIANCE_PAIRS = {"dist": ("R_I", "R_U"), "wts": ("R_U", "N_U"), "dist_untrained": ("N_I", "N_U"), "wts_ideal": ("R_I", "N_I")}
+"""Reliance statistic -> (minuend, subtrahend) baselines, paired by seed (spec §7.3, `reliance_stats`)."""
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """What a grid runs. Only ``methods``, ``selectors`` and ``seeds`` may change between runs into one folder.
+
+    Attributes
+    ----------
+    methods : tuple of str
+        Stage-1 methods (keys of `METHODS`).
+    selectors : tuple of str
+        Stage-2 selectors (keys of `SELECTORS`).
+    seeds : tuple of int
+        One Stage-1 run and one selection per (method, selector) for each ([PUP]: 10, 11, 12).
+    dataset, space : str
+        Stage-1 images and NB201 subspace.
+    hparams : mapping
+        Stage-1 overrides for every method (None values ignored).
+    method_hparams : mapping of str to mapping
+        Further overrides per method, applied after `hparams` (e.g. ``{"rsps_biased": {"epochs": 250}}``).
+    baselines : bool
+        Also train ``rsps_biased`` and run the selectors on R_I / R_U / N_I / N_U.
+    n_train, n_valid : int or None
+        Seeded subsets of the halves (quick runs); None = all images.
+    n_samples, bn_batches, batch_size, n_eval, proxy_batch, finetune_epochs
+        Stage-2 settings (`select_sampled`, `make_stage2_data`, `select_perturb`).
+    stage1_sample : int or None
+        Architectures per Stage-1 quality evaluation (`evaluate_runs`); None = the whole subspace.
+    round_to : int or None
+        Round accuracies to this many decimals before errors and regrets ([PUP]: 2).
+    """
+
+    methods: tuple = PUP_METHODS
+    selectors: tuple = PUP_SELECTORS
+    seeds: tuple = (10, 11, 12)
+    dataset: str = "cifar10"
+    space: str = "full"
+    hparams: Mapping = field(default_factory=dict)
+    method_hparams: Mapping = field(default_factory=dict)
+    baselines: bool = True
+    n_train: int | None = None
+    n_valid: int | None = None
+    n_samples: int = 100
+    bn_batches: int = 20
+    batch_size: int = 256
+    n_eval: int = 5000
+    proxy_batch: int = 64
+    finetune_epochs: int = 0
+    stage1_sample: int | None = 1000
+    round_to: int | None = None
+
+    def __post_init__(self):
+        caller = "GridSpec"
+        for name, options in (("methods", METHODS), ("selectors", SELECTORS)):
+            values = tuple(getattr(self, name))
+            if not values or len(set(values)) != len(values):
+                raise InvalidParameterError(f"{caller}(): {name}={values!r} is empty or repeats a name; "
+                                            f"expected distinct names from {list(options)}.")
+            for v in values:
+                check_option(name, v, options, caller=caller)
+            object.__setattr__(self, name, values)
+        seeds = tuple(check_int("seeds", s, caller=caller, minimum=0) for s in self.seeds)
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise InvalidParameterError(f"{caller}(): seeds={seeds!r} is empty or repeats a seed; expected distinct seeds >= 0.")
+        object.__setattr__(self, "seeds", seeds)
+        check_option("dataset", self.dataset, GT_DATASET, caller=caller)
+        check_option("space", self.space, SUBSPACES, caller=caller)
+        for name in ("n_samples", "batch_size", "n_eval", "proxy_batch"):
+            check_int(name, getattr(self, name), caller=caller, minimum=1)
+        check_int("bn_batches", self.bn_batches, caller=caller, minimum=0)
+        check_int("finetune_epochs", self.finetune_epochs, caller=caller, minimum=0)
+        for name, minimum in (("n_train", 1), ("n_valid", 1), ("stage1_sample", 2), ("round_to", 0)):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), caller=caller, minimum=minimum)
+        for m in (*self.methods, *((BASELINE_METHOD,) if self.baselines else ())):
+            resolve_hparams(m, self.hparams_of(m))   # unknown or bad Stage-1 overrides fail here, not hours later
+
+    def hparams_of(self, method: str) -> dict:
+        """Stage-1 overrides for `method`: `hparams` updated with its `method_hparams` entry."""
+        return {**self.hparams, **self.method_hparams.get(method, {})}
+
+    def settings(self) -> dict:
+        """Everything but the work list: what must match for results in one folder to belong together."""
+        out = asdict(self)
+        for key in ("methods", "selectors", "seeds"):
+            out.pop(key)
+        return json.loads(dumps(out))
+
+
+@dataclass
+class GridResult:
+    """A finished (or resumed) grid.
+
+    Attributes
+    ----------
+    out_dir : Path
+    spec : GridSpec
+    cells : list of dict
+        One per (stage1, selector, seed): ``stage1`` (method or baseline name), ``method``,
+        ``selector``, ``seed``, ``index``, ``arch``, ``test_acc`` (per dataset), ``regret``,
+        ``seconds``, ``trajectory``.
+    stage1 : dict
+        ``"<method>_s<seed>"`` -> Stage-1 quality (``kendall_tau``, ``mean_mass``, ...).
+    runs : dict
+        ``"<method>_s<seed>"`` -> training summary (epochs, seconds, final loss / accuracy).
+    computed : dict
+        Units of work done by this call (``train``, ``stage1``, ``cells``); all 0 when nothing was left.
+    """
+
+    out_dir: Path
+    spec: GridSpec
+    cells: list
+    stage1: dict
+    runs: dict
+    computed: dict
+
+
+# ----------------------------------------------------------------------------------------- resumable files
+def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -> Path:
+    """Create `out_dir` with ``grid.json`` = `settings`, or check that an existing one holds the same settings.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `out_dir` already holds results of other settings (mixing them would be silently wrong).
+    """
+    out = Path(out_dir)
+    path = out / "grid.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != settings:
+            diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+            raise InvalidParameterError(f"{caller}(): out_dir={str(out)!r} holds results with other settings ({', '.join(diff)}); "
+                                        "expected the same settings to resume, or another output folder.")
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(path, settings)
+    return out
+
+
+def write_json(path: Path, obj) -> None:
+    """Write `obj` as strict JSON through a temporary file and an atomic rename."""
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
+    """(content of `path`, False) if it exists, else (``compute()`` written to `path`, True)."""
+    if path.is_file():
+        return json.loads(path.read_text()), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    obj = compute()
+    write_json(path, obj)
+    return obj, True
+
+
+def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
+    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically, (`run_dir`, True)."""
+    if all((run_dir / f).is_file() for f in RUN_FILES):
+        return run_dir, False
+    tmp = run_dir.with_name(run_dir.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    save_run(train(), tmp)
+    os.replace(tmp, run_dir)
+    return run_dir, True
+
+
+def run_summary(run_dir: Path) -> dict:
+    """Epochs, total training seconds and final loss / accuracy of a saved run (from its curves)."""
+    curves = json.loads((run_dir / "curves.json").read_text())
+    return {"epochs": len(curves["epoch"]), "train_seconds": float(sum(curves["seconds"])),
+            "final_train_loss": curves["train_loss"][-1], "final_train_acc": curves["train_acc"][-1]}
+
+
+# ----------------------------------------------------------------------------------------- the grid
+def applicable_selectors(method: str, selectors, *, hparams: Mapping | None = None, is_baseline: bool = False) -> list[str]:
+    """The selectors of `selectors` that can run on a `method` supernet trained with `hparams` overrides.
+
+    ``prune`` needs architecture parameters (never on a baseline); ``perturb`` needs mixed
+    weights (no ``bias_depth`` / ``split_epoch``).
+    """
+    hp = hparams or {}
+    has_alphas = METHODS[method].has_alphas and not is_baseline
+    is_mixable = not hp.get("bias_depth") and hp.get("split_epoch") is None
+    return [s for s in selectors if (s != "prune" or has_alphas) and (s != "perturb" or is_mixable)]
+
+
+class _Grid:
+    """Shared state of one `run_grid` call: lazily loaded data, the ground truth, the progress bar."""
+
+    def __init__(self, spec: GridSpec, out: Path, *, device, data_dir, bench, data, progress: bool):
+        from ..benchmarks import create_benchmark
+        self.spec, self.out, self.device, self.data_dir = spec, out, device, data_dir
+        self.bench = bench if bench is not None else create_benchmark("nb201", data_dir=data_dir)
+        self.truth = space_ground_truth(spec.space, spec.dataset, bench=self.bench)[1:]
+        self._data, self._stage2 = data, (None, None)
+        self.computed = {"train": 0, "stage1": 0, "cells": 0}
+        self.bar = tqdm(total=self._n_units(), disable=not progress, desc="grid", unit="unit", dynamic_ncols=True)
+
+    def _n_units(self) -> int:
+        s = self.spec
+        per_seed = 1 + sum(1 + len(self.selectors(m)) for m in s.methods)
+        if s.baselines:
+            per_seed += 1 + len(BASELINES) * len(self.selectors(BASELINE_METHOD, is_baseline=True))
+        return per_seed * len(s.seeds)
+
+    def selectors(self, method: str, *, is_baseline: bool = False) -> list[str]:
+        return applicable_selectors(method, self.spec.selectors, hparams=self.spec.hparams_of(method), is_baseline=is_baseline)
+
+    def halves(self):
+        if self._data is None:
+            s = self.spec
+            self._data = load_stage1_data(s.dataset, n_train=s.n_train, n_valid=s.n_valid, device=self.device, data_dir=self.data_dir)
+        return self._data
+
+    def stage2_data(self, seed: int):
+        """Stage-2 batches of `seed` (kept for one seed at a time)."""
+        if self._stage2[0] != seed:
+            s = self.spec
+            self._stage2 = seed, make_stage2_data(*self.halves(), seed=seed, batch_size=s.batch_size, n_eval=s.n_eval,
+                                                  bn_batches=s.bn_batches, proxy_batch=s.proxy_batch)
+        return self._stage2[1]
+
+    def step(self, kind: str, label: str, did: bool) -> None:
+        self.computed[kind] += int(did)
+        self.bar.set_postfix_str(label, refresh=False)
+        self.bar.update(1)
+
+    # ---- units of work
+    def train(self, method: str, seed: int) -> tuple[str, Path]:
+        key = f"{method}_s{seed}"
+        s = self.spec
+        run_dir, did = ensure_run(self.out / "runs" / key, lambda: train_stage1(
+            method, seed=seed, dataset=s.dataset, space=s.space, device=self.device, hparams=s.hparams_of(method),
+            data=self.halves(), ground_truth=self.truth))
+        self.step("train", key, did)
+        return key, run_dir
+
+    def stage1_quality(self, seed: int, trained: dict[str, tuple[str, Path]]) -> dict:
+        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared sample)."""
+        s = self.spec
+
+        def compute():
+            ev = evaluate_runs([d for _, d in trained.values()], sample=s.stage1_sample, seed=0, bn_batches=s.bn_batches,
+                               batch_size=s.batch_size, n_eval=s.n_eval, device=self.device, data_dir=self.data_dir,
+                               bench=self.bench, data=self.halves())
+            keep = ("kendall_tau", "spearman_rho", "pearson_r", "improvement_at_k_min", "mean_mass", "mean_mass_baseline")
+            return {key: {"method": m, "seed": seed, "n_archs": int(len(ev.indices)), **{k: r[k] for k in keep}}
+                    for (m, (key, _)), r in zip(trained.items(), ev.runs)}
+        label = f"s{seed}__{'+'.join(trained)}"
+        quality, did = cached_json(self.out / "stage1" / f"{label}.json", compute)
+        self.step("stage1", label, did)
+        return quality
+
+    def cell(self, stage1: str, selector: str, seed: int, run: Callable[[], LoadedRun]) -> dict:
+        s = self.spec
+
+        def compute():
+            r = run()
+            res = run_selector(selector, r, seed=seed, n_samples=s.n_samples, data=self.stage2_data(seed),
+                               ground_truth=self.truth, finetune_epochs=s.finetune_epochs)
+            truth = selection_truth(res.arch, bench=self.bench, space_truth=self.truth, round_to=s.round_to)
+            return {"stage1": stage1, "method": r.config["method"], "selector": selector, "seed": seed, **truth,
+                    "seconds": res.seconds, "trajectory": res.trajectory}
+        label = f"{stage1}__{selector}__s{seed}"
+        cell, did = cached_json(self.out / "cells" / f"{label}.json", compute)
+        self.step("cells", label, did)
+        return cell
+
+
+def _loader(run_dir: Path, device) -> Callable[[], LoadedRun]:
+    return functools.cache(lambda: load_run(run_dir, device=device))
+
+
+def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_dir=None, bench=None, data=None,
+             progress: bool = True) -> GridResult:
+    """Run (or resume) a grid; each finished unit is on disk before the next starts.
+
+    Parameters
+    ----------
+    spec : GridSpec
+    out_dir : path-like
+        Folder of the runs, Stage-1 evaluations and cells (module docstring).
+    device : str or torch.device, optional
+    data_dir : path-like, optional
+    bench : Benchmark, optional
+        Preloaded ground truth (default: ``create_benchmark("nb201")``).
+    data : (DeviceSplit, DeviceSplit), optional
+        Preloaded train / valid halves (tests); default loaded on first need from `spec`.
+    progress : bool, default=True
+        A tqdm bar on stderr over all units (trainings, Stage-1 evaluations, cells).
+
+    Returns
+    -------
+    GridResult
+    """
+    out = check_settings(out_dir, spec.settings(), caller="run_grid")
+    g = _Grid(spec, out, device=device, data_dir=data_dir, bench=bench, data=data, progress=progress)
+    cells, stage1, runs = [], {}, {}
+    try:
+        for seed in spec.seeds:
+            trained = {m: g.train(m, seed) for m in spec.methods}
+            stage1.update(g.stage1_quality(seed, trained))
+            for method, (key, run_dir) in trained.items():
+                runs[key] = run_summary(run_dir)
+                run = _loader(run_dir, device)
+                cells += [g.cell(method, sel, seed, run) for sel in g.selectors(method)]
+            if spec.baselines:
+                key, run_dir = g.train(BASELINE_METHOD, seed)
+                runs[key] = run_summary(run_dir)
+                base = _loader(run_dir, device)
+                for name in BASELINES:
+                    run = functools.cache(lambda name=name: baseline_run(name, base(), seed=seed))
+                    cells += [g.cell(name, sel, seed, run) for sel in g.selectors(BASELINE_METHOD, is_baseline=True)]
+    finally:
+        g.bar.close()
+    return GridResult(out, spec, cells, stage1, runs, g.computed)
+
+
+# ----------------------------------------------------------------------------------------- summaries
+def _stat(values) -> dict:
+    """Per-seed values with their mean and std (ddof=0; NaN propagates)."""
+    v = np.asarray(values, dtype=np.float64)
+    ms = mean_std(v)
+    return {"mean": ms.mean, "std": ms.std, "n": ms.n, "values": v.tolist()}
+
+
+def _accuracy(cell: dict, dataset: str, round_to: int | None) -> float:
+    acc = _num(cell["test_acc"][GT_DATASET[dataset]])
+    return acc if round_to is None else round(acc, round_to)
+
+
+def _num(value) -> float:
+    """JSON null (a NaN written out) back to NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _by_seed(cells: list, stage1: str, selector: str) -> dict[int, dict]:
+    return {c["seed"]: c for c in cells if c["stage1"] == stage1 and c["selector"] == selector}
+
+
+def _table(cells: list, spec: GridSpec) -> list[dict]:
+    rows = []
+    stage1s = [*spec.methods, *(BASELINES if spec.baselines else ())]
+    for u in stage1s:
+        for a in spec.selectors:
+            found = _by_seed(cells, u, a)
+            if not found:
+                continue
+            seeds = sorted(found)
+            acc = [_accuracy(found[s], spec.dataset, spec.round_to) for s in seeds]
+            reg = [_num(found[s]["regret"]) for s in seeds]
+            rows.append({"stage1": u, "selector": a, "seeds": seeds, "archs": [found[s]["arch"] for s in seeds],
+                         "test_acc": _stat(acc), "test_error": _stat([100.0 - x for x in acc]), "regret": _stat(reg)})
+    return rows
+
+
+def _reliance(cells: list, spec: GridSpec) -> dict:
+    out = {}
+    for a in spec.selectors:
+        acc = {b: _by_seed(cells, b, a) for b in BASELINES}
+        seeds = sorted(set.intersection(*(set(v) for v in acc.values())))
+        if not seeds:
+            continue
+        col = {b: [_accuracy(acc[b][s], spec.dataset, spec.round_to) for s in seeds] for b in BASELINES}
+        diffs = {k: _stat(paired_difference(col[x], col[y])[0]) for k, (x, y) in RELIANCE_PAIRS.items()}
+        out[a] = {"seeds": seeds, **{b: _stat(v) for b, v in col.items()}, **diffs}
+    return out
+
+
+def _stage1_means(stage1: dict, spec: GridSpec) -> dict:
+    """Per method with evaluations: mean ± std over seeds of Kendall tau and mean sampling mass."""
+    out = {}
+    for m in spec.methods:
+        qs = [q for q in stage1.values() if q["method"] == m]
+        if qs:
+            out[m] = {k: _stat([_num(q[k]) for q in qs]) for k in ("kendall_tau", "mean_mass")}
+    return out
+
+
+def _combination(table: list, stage1: dict, reliance: dict, spec: GridSpec) -> dict | None:
+    if not stage1 or not reliance:
+        return None
+    dist_q = {m: v["mean_mass"]["mean"] for m, v in stage1.items()}
+    wts_q = {m: v["kendall_tau"]["mean"] for m, v in stage1.items()}
+    dist_r = {a: reliance[a]["dist"]["mean"] if a in reliance else math.nan for a in spec.selectors}
+    wts_r = {a: reliance[a]["wts"]["mean"] if a in reliance else math.nan for a in spec.selectors}
+    scores = combination_scores(dist_q, wts_q, dist_r, wts_r)
+    observed = {(r["stage1"], r["selector"]): r["test_acc"]["mean"] for r in table}
+    order = [{"stage1": u, "selector": a, "score": sc, "observed_test_acc": observed.get((u, a), math.nan)}
+             for u, a, sc in scores.order]
+    ok = [o for o in order if math.isfinite(o["score"]) and math.isfinite(o["observed_test_acc"])]
+    tau = kendall_tau([o["observed_test_acc"] for o in ok], [-o["score"] for o in ok]) if len(ok) >= 2 else math.nan
+    return {"dist_quality": dist_q, "wts_quality": wts_q, "dist_reliance": dist_r, "wts_reliance": wts_r, "order": order,
+            "kendall_tau_score_vs_observed": tau}
+
+
+def summarize_grid(result: GridResult) -> dict:
+    """The grid as tables (spec §10.2, §7.3, §8).
+
+    Returns
+    -------
+    dict
+        ``table``: one row per (stage1, selector) with ``test_error`` / ``test_acc`` / ``regret``
+        mean ± std over seeds (ddof=0) and the selected archs; ``reliance``: per selector the
+        baseline results and ``dist`` (R_I - R_U), ``wts`` (R_U - N_U), ``dist_untrained``,
+        ``wts_ideal``; ``stage1``: per method the mean ± std over seeds of Kendall tau and mean
+        sampling mass; ``combination``: the §8 scores (lower = better) with the observed mean test
+        accuracy of each pair and the Kendall tau between -score and that accuracy (None without
+        baselines). Accuracies are rounded to ``spec.round_to`` decimals first when set.
+    """
+    spec = result.spec
+    table = _table(result.cells, spec)
+    reliance = _reliance(result.cells, spec) if spec.baselines else {}
+    stage1 = _stage1_means(result.stage1, spec)
+    return {"table": table, "reliance": reliance, "stage1": stage1, "combination": _combination(table, stage1, reliance, spec)}
+
+
+__all__ = [
+    "BASELINE_METHOD", "PUP_METHODS", "PUP_SELECTORS", "RELIANCE_PAIRS", "GridResult", "GridSpec", "applicable_selectors", "cached_json",
+    "check_settings", "ensure_run", "run_grid", "run_summary", "summarize_grid", "write_json",
+]
