@@ -141,6 +141,8 @@ def arch_probs(probs, codes) -> np.ndarray:
 def benchmark_codes(bench) -> np.ndarray:
     """int8[len(bench), 6]: op codes of a topology benchmark's architectures, in benchmark order (spec §1.3).
 
+    Computed once per benchmark object and returned read-only (copy it to modify).
+
     Parameters
     ----------
     bench : Benchmark
@@ -148,7 +150,12 @@ def benchmark_codes(bench) -> np.ndarray:
     """
     if getattr(bench, "space", None) != "tss":
         raise InvalidParameterError(f"benchmark_codes(): bench={bench!r} is not a topology (tss) benchmark; expected create_benchmark('nb201').")
-    return np.array([Arch.from_str(s).code for s in bench.arch_strs()], dtype=np.int8)
+    codes = getattr(bench, "_op_codes", None)
+    if codes is None:  # parsing 15,625 strings takes about a second: once per benchmark object
+        codes = np.array([Arch.from_str(s).code for s in bench.arch_strs()], dtype=np.int8)
+        codes.setflags(write=False)
+        bench._op_codes = codes
+    return codes
 
 
 class MassCurve(NamedTuple):
