@@ -11,18 +11,22 @@ HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampli
 
 def add_arguments(p):
     p.add_argument("runs", nargs="+", help="run directories written by `nasbench-eval stage1` (same space and dataset)")
-    p.add_argument("--sample", type=int, default=1000, help="random archs of the space to evaluate (default 1000; 0 = all)")
+    p.add_argument("--sample", type=int, default=1000, help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
     p.add_argument("--seed", type=int, default=0, help="picks the sample, BN batches and evaluation images (default 0)")
     p.add_argument("--bn-batches", type=int, default=20, help="BN recalibration passes per arch (default 20; 0 = none)")
     p.add_argument("--batch-size", type=int, default=256, help="batch size of recalibration and evaluation (default 256)")
     p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per prediction (default 5000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    p.add_argument("--group-size", type=int, help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write <run>/predictions.sqlite")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--out", help="output folder (default: <first run>/stage1_eval)")
 
 
 def run(args) -> dict:
     ev = evaluate_runs(args.runs, sample=args.sample or None, seed=args.seed, bn_batches=args.bn_batches,
-                       batch_size=args.batch_size, n_eval=args.eval_images, device=args.device, data_dir=args.data_dir)
+                       batch_size=args.batch_size, n_eval=args.eval_images, device=args.device, data_dir=args.data_dir,
+                       group_size=args.group_size, cache=not args.no_cache, progress=not args.no_progress)
     out = Path(args.out) if args.out else Path(args.runs[0]) / "stage1_eval"
     paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
     result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary, "files": {k: str(v) for k, v in paths.items()}}
@@ -34,8 +38,9 @@ def run(args) -> dict:
 def format_text(r: dict) -> str:
     lines = [f"{r['n_archs']} archs; per run: Kendall tau, improvement I(k_min), mean sampling mass (uniform)"]
     for run in r["runs"]:
+        cached = "" if run["predictions_cached"] is None else f"  ({run['predictions_cached']} cached)"
         lines.append(f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I {run['improvement_at_k_min']:+.3f}  "
-                     f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}")
+                     f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}{cached}")
     s = r["summary"]
     lines.append(f"mean ± std: tau {s['kendall_tau'][0]:.3f} ± {s['kendall_tau'][1]:.3f}, "
                  f"I {s['improvement_at_k_min'][0]:.3f} ± {s['improvement_at_k_min'][1]:.3f}")
