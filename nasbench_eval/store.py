@@ -12,14 +12,13 @@ import hashlib
 import json
 import math
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exceptions import CorruptDataError
 from .paths import cache_dir
+from .sqlite_file import SqliteFile
 
 SCORING_VERSION = "1"
 """Bump when a change in the scoring code changes any score: old entries then stop matching."""
@@ -72,31 +71,15 @@ def default_store_path() -> Path:
     return cache_dir() / "scores.sqlite"
 
 
-class ScoreStore:
+class ScoreStore(SqliteFile):
     """SQLite-backed map from score key to StoredScore. Use as a context manager or call close()."""
 
     def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
-            self._db.commit()
-        except sqlite3.DatabaseError as err:
-            raise CorruptDataError(f"score store {self.path} is not a usable SQLite file ({err}); delete it or pass another --store.") from err
-
-    def __enter__(self) -> "ScoreStore":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._db.close()
+        super().__init__(path if path is not None else default_store_path(), [_SCHEMA],
+                         what="score store", remedy="delete it or pass another --store")
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        return self.count("scores")
 
     def get_many(self, keys: Iterable[str]) -> dict[str, StoredScore]:
         """The stored scores among `keys` (missing keys are absent from the result)."""

@@ -14,10 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -25,9 +23,9 @@ import torch
 from tqdm import tqdm
 
 from .._validation import check_int
-from ..exceptions import CorruptDataError
 from ..nets.supernet import Supernet
 from ..space import Arch
+from ..sqlite_file import SqliteFile
 from .batched_eval import Batches, iter_group_predictions
 
 PREDICTION_VERSION = "1"
@@ -78,7 +76,7 @@ def arch_code(arch) -> str:
     return "".join(str(c) for c in arch.code)
 
 
-class PredictionStore:
+class PredictionStore(SqliteFile):
     """SQLite map from (context key, arch code) to predicted accuracy. Use as a context manager or call close().
 
     Parameters
@@ -88,29 +86,10 @@ class PredictionStore:
     """
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path)
-            for statement in _SCHEMA:
-                self._db.execute(statement)
-            self._db.commit()
-        except sqlite3.DatabaseError as err:
-            raise CorruptDataError(
-                f"PredictionStore(): {str(self.path)!r} is not a usable SQLite file ({err}); delete it or pass cache=False."
-            ) from err
-
-    def __enter__(self) -> "PredictionStore":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._db.close()
+        super().__init__(path, _SCHEMA, what="PredictionStore():", remedy="delete it or pass cache=False")
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+        return self.count("predictions")
 
     def get_many(self, key: str, codes: Sequence[str]) -> dict[str, float]:
         """Stored accuracies of `codes` under context `key` (missing codes are absent)."""
