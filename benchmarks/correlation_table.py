@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from nasbench_eval._json import dumps
+from nasbench_eval._json import write_json
 from nasbench_eval.cli import main as cli_main
 from nasbench_eval.provenance import provenance
 
@@ -51,8 +51,7 @@ def main(argv=None) -> int:
         "metrics": summary["metrics"],
     }
     out = Path(args.out) if args.out else RESULTS / f"correlation_{args.dataset}_{args.sample}_{args.device.split(':')[0]}_{tag}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dumps(record, indent=2) + "\n")
+    write_json(out, record)
     print(f"wrote {out}")
     return 0
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from nasbench_eval._json import dumps
+from nasbench_eval._json import write_json
 from nasbench_eval.provenance import provenance
 from nasbench_eval.spidernet import SpiderNetConfig, load_spidernet_data, run_spidernet
 
@@ -103,8 +103,7 @@ def main(argv=None) -> int:
         "rows": rows, "published_table2": PUBLISHED_TABLE2,
     }
     out = Path(args.out) if args.out else RESULTS / f"spidernet_table2_{tag}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dumps(record, indent=2) + "\n")
+    write_json(out, record)
     print(f"wrote {out}")
     return 0
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from nasbench_eval import create_benchmark
-from nasbench_eval._json import dumps
+from nasbench_eval._json import dumps, write_json
 from nasbench_eval.metrics import arch_probs, mass_curve
 from nasbench_eval.provenance import provenance
 from nasbench_eval.space import OPS, Arch
@@ -153,8 +153,7 @@ def main(argv=None) -> int:
     }
     dev = "cuda" if str(args.device).startswith("cuda") else "cpu"
     out = Path(args.out) if args.out else RESULTS / f"stage1_methods_cifar10_{dev}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dumps(record) + "\n")
+    write_json(out, record, indent=None)
     print(dumps({"by_method": by_method, "pup_checks": record["pup_checks"]}))
     print(f"wrote {out}", file=sys.stderr)
     return 0

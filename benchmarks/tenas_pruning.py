@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from nasbench_eval import create_benchmark
-from nasbench_eval._json import dumps
+from nasbench_eval._json import write_json
 from nasbench_eval.metrics import mean_std
 from nasbench_eval.provenance import provenance
 from nasbench_eval.reproduce.published import TE_TABLE1
@@ -62,8 +62,7 @@ def main(argv=None) -> int:
         "inside_published_2std_band": bool(abs(acc.mean - PUBLISHED[args.dataset][0]) <= 2 * PUBLISHED[args.dataset][1]),
     }
     out = Path(args.out) if args.out else RESULTS / f"tenas_pruning_{args.dataset}_{args.start}_{args.device.split(':')[0]}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dumps(record, indent=2) + "\n")
+    write_json(out, record)
     print(f"{args.dataset}: {acc.mean:.2f} ± {acc.std:.2f} (published {PUBLISHED[args.dataset][0]} ± {PUBLISHED[args.dataset][1]}); wrote {out}")
     return 0
 

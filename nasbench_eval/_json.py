@@ -1,8 +1,10 @@
-"""JSON helpers: strict JSON (NaN/inf become null) with numpy scalars and arrays converted."""
+"""JSON helpers: strict JSON (NaN/inf become null) with numpy scalars and arrays converted, and atomic JSON files."""
 from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -25,3 +27,17 @@ def clean(obj):
 def dumps(obj, **kwargs) -> str:
     """Strict JSON text of `obj` (see `clean`); anything else unknown is written with str()."""
     return json.dumps(clean(obj), allow_nan=False, default=str, **kwargs)
+
+
+def write_json(path: str | os.PathLike, obj, *, indent: int | None = 2) -> Path:
+    """Write `obj` as strict JSON (`dumps`) plus a newline, creating the folder; atomic (temporary file + rename).
+
+    A reader (or a run resumed after Ctrl-C) sees the old file or the new one, never half of one.
+    Returns the path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(dumps(obj, indent=indent) + "\n")
+    os.replace(tmp, path)
+    return path

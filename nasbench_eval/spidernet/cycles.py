@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .._json import dumps
+from .._json import dumps, write_json
 from .._validation import check_int
 from ..device import resolve_device, scoring_numerics, seeded
 from ..exceptions import DataNotFoundError, InvalidParameterError
@@ -334,9 +334,8 @@ class _Run:
         return state
 
     def write_log(self, cycles: list[dict], final_epochs: list[dict] | None = None) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
         record = {**self.identity(), "cycles": cycles, "final_epochs": final_epochs or []}
-        (self.out / "log.json").write_text(dumps(record, indent=1) + "\n")
+        write_json(self.out / "log.json", record, indent=1)
 
 
 def _n_ops(model: SpiderNet) -> int:

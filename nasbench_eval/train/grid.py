@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .._json import dumps
+from .._json import dumps, write_json
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
@@ -191,15 +191,8 @@ def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -
                                         "expected the same settings to resume, or another output folder.")
         return out
     out.mkdir(parents=True, exist_ok=True)
-    write_json(path, settings)
+    write_json(path, settings, indent=1)
     return out
-
-
-def write_json(path: Path, obj) -> None:
-    """Write `obj` as strict JSON through a temporary file and an atomic rename."""
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
@@ -208,7 +201,7 @@ def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
         return json.loads(path.read_text()), False
     path.parent.mkdir(parents=True, exist_ok=True)
     obj = compute()
-    write_json(path, obj)
+    write_json(path, obj, indent=1)
     return obj, True
 
 
@@ -477,5 +470,5 @@ def summarize_grid(result: GridResult) -> dict:
 
 __all__ = [
     "BASELINE_METHOD", "PUP_METHODS", "PUP_SELECTORS", "RELIANCE_PAIRS", "GridResult", "GridSpec", "applicable_selectors", "cached_json",
-    "check_settings", "ensure_run", "run_grid", "run_summary", "summarize_grid", "write_json",
+    "check_settings", "ensure_run", "run_grid", "run_summary", "summarize_grid",
 ]
