@@ -7,14 +7,13 @@
 | ``ImageNet16`` | NB201's ``ImageNet16`` pickles (``train_data_batch_1..10``, ``val_data``); kept: labels 1..120 -> 0..119 |
 
 Every reader returns ``(images_u8, labels)``: numpy uint8 of shape (N, H, W, 3) (RGB, HWC) and int64
-of shape (N,). Official pickles are unpickled, so only read files from a source you trust.
+of shape (N,). Official pickles are read by `nasbench_eval.safe_pickle`, which runs no code from them.
 """
 from __future__ import annotations
 
 import functools
 import io
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..exceptions import CorruptDataError, DataNotFoundError
 from ..paths import find_data_file
+from .. import safe_pickle
 from . import _cache
 
 PARTS = ("train", "test")
@@ -180,11 +180,7 @@ def _check_labels(labels, num_classes: int, where: str) -> np.ndarray:
 def _unpickle(path: Path) -> dict:
     if not path.is_file():
         raise DataNotFoundError(f"{path} not found (the folder {path.parent} is incomplete); re-extract the official archive there.")
-    try:
-        with open(path, "rb") as f:
-            obj = pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, IndexError) as err:
-        raise CorruptDataError(f"{path}: not a readable pickle ({err}); re-extract the official archive.") from err
+    obj = safe_pickle.load(path, encoding="latin1")
     if not isinstance(obj, dict):
         raise CorruptDataError(f"{path}: holds a {type(obj).__name__}; expected a dict with 'data' and labels.")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
