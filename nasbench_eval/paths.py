@@ -1,10 +1,15 @@
-"""Where data lives: --data-dir, then $NASBENCH_EVAL_DATA, then ./data, then ../shared/data."""
+"""Where data lives: --data-dir if given, else $NASBENCH_EVAL_DATA if set, else ./data, then ../shared/data.
+
+An explicit place is authoritative: once --data-dir or $NASBENCH_EVAL_DATA is given, nothing is looked up
+relative to the current directory, so running inside an untrusted checkout never reads (and never unpickles)
+its ``./data``.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .exceptions import DataNotFoundError
+from .exceptions import DataNotFoundError, NasBenchEvalError
 
 ENV_VAR = "NASBENCH_EVAL_DATA"
 NB201_TABLE = Path("nb201") / "tss_accuracy.csv"
@@ -12,13 +17,16 @@ CIFAR10_NPZ = Path("cifar10") / "cifar10-jpeg.npz"
 
 
 def candidate_data_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
-    """The places searched for data, in order, each with where it came from."""
-    places: list[tuple[str, Path]] = []
+    """The places searched for data, in order, each with where it came from.
+
+    Only the first explicit one (--data-dir, else $NASBENCH_EVAL_DATA) when there is one: the folders
+    relative to the current directory are searched only when neither is given.
+    """
     if data_dir is not None:
-        places.append(("--data-dir", Path(data_dir)))
+        return [("--data-dir", Path(data_dir))]
     if os.environ.get(ENV_VAR):
-        places.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
-    places.append(("./data", Path.cwd() / "data"))
+        return [(f"${ENV_VAR}", Path(os.environ[ENV_VAR]))]
+    places = [("./data", Path.cwd() / "data")]
     places.append(("../shared/data", Path.cwd().parent / "shared" / "data"))
     return places
 
@@ -26,9 +34,9 @@ def candidate_data_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple
 def find_data_file(relative, data_dir: str | os.PathLike | None = None) -> Path:
     """The first existing `<place>/<name>` over the places in order and, per place, the names in order.
 
-    `relative` is one relative path or a sequence of alternatives. An explicit `data_dir` is
-    authoritative: if nothing is there, no other place is searched, so a typo never silently
-    falls back to other data.
+    `relative` is one relative path or a sequence of alternatives. An explicit `data_dir` (or
+    $NASBENCH_EVAL_DATA) is authoritative: if nothing is there, no other place is searched, so a typo
+    never silently falls back to other data and the current directory is never trusted.
 
     Raises
     ------
@@ -37,8 +45,6 @@ def find_data_file(relative, data_dir: str | os.PathLike | None = None) -> Path:
     """
     names = [Path(relative)] if isinstance(relative, (str, os.PathLike)) else [Path(r) for r in relative]
     places = candidate_data_dirs(data_dir)
-    if data_dir is not None:
-        places = places[:1]
     tried = []
     for origin, base in places:
         for name in names:
@@ -62,5 +68,9 @@ def cache_dir() -> Path:
         path = Path(os.environ["NASBENCH_EVAL_CACHE"])
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nasbench-eval"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise NasBenchEvalError(f"cache folder {str(path)!r} cannot be created ({err.strerror}); "
+                                "set $NASBENCH_EVAL_CACHE to a writable folder.") from None
     return path

@@ -14,11 +14,17 @@ Values are the means over the benchmark's seeds at the last epoch of each schedu
 | ``test_acc`` | ``ori-test`` | ``ori-test`` | ``x-test`` |
 
 These are exactly the ``train-/valid-/test-accuracy`` of ``api.get_more_info(..., is_random=False)``.
+
+Safety: the official files are pickles, and ``nats_bench`` reads them with ``pickle.load``, which runs any code
+a hostile file names. While `nats_bench` reads, its loader is replaced by `nasbench_eval.safe_pickle` (plain
+containers, numbers, strings and numpy arrays only), and the files are only ever taken from the explicit path
+the caller gives (``--nats`` / ``--nats-path`` / ``path=``), never found by searching.
 Reading a whole column opens every record file once (all columns are filled in that one pass and
 kept in memory); for repeated use convert once with ``nasbench-eval data import``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from pathlib import Path
@@ -26,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import safe_pickle
 from .._validation import check_option
 from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError, NasBenchEvalError
 from ..space import SPACES
@@ -83,11 +90,12 @@ class OfficialBenchmark(Benchmark):
         api = self._api
         try:
             if self._fast_mode:
-                api.reload(api.archive_dir, index)
+                with _restricted_unpickling():
+                    api.reload(api.archive_dir, index)
                 api.evaluated_indexes.discard(index)
                 return api.arch2infos_dict.pop(index)
             return api.arch2infos_dict[index]
-        except _READ_ERRORS as err:
+        except _READ_ERRORS as err:  # includes safe_pickle's CorruptDataError (a ValueError), whose text names the file
             raise CorruptDataError(
                 f"{self.path}: the record of architecture {index} is missing or unreadable ({type(err).__name__}: {err}); "
                 "re-download or re-extract the benchmark archive."
@@ -152,14 +160,41 @@ def _resolve_archive(path: Path, space: str) -> tuple[Path, bool]:
     )
 
 
+_NATS_LOADER_MODULES = ("nats_bench.api_utils", "nats_bench.api_topology", "nats_bench.api_size")
+"""nats_bench modules that hold a reference to its ``pickle_load``."""
+
+
+def _restricted_pickle_load(file_path, ext: str = ".pbz2"):
+    """nats_bench's ``pickle_load(file_path, ext)``, read through the allow-list unpickler."""
+    path = str(file_path)
+    return safe_pickle.load(path if os.path.isfile(path) else path + ext)
+
+
+@contextlib.contextmanager
+def _restricted_unpickling():
+    """For the body, every file nats_bench unpickles goes through `safe_pickle` (no code runs from it)."""
+    import importlib
+
+    modules = [importlib.import_module(name) for name in _NATS_LOADER_MODULES]
+    saved = [(m, m.pickle_load) for m in modules if hasattr(m, "pickle_load")]
+    for m, _ in saved:
+        m.pickle_load = _restricted_pickle_load
+    try:
+        yield
+    finally:
+        for m, original in saved:
+            m.pickle_load = original
+
+
 def _create_api(path: Path, space: str, fast_mode: bool):
     try:
         import nats_bench
     except ImportError as err:
         raise NasBenchEvalError("the official backend needs the nats_bench package: pip install nats_bench") from err
     try:
-        return nats_bench.create(str(path), space, fast_mode=fast_mode, verbose=False)
-    except _READ_ERRORS as err:
+        with _restricted_unpickling():
+            return nats_bench.create(str(path), space, fast_mode=fast_mode, verbose=False)
+    except _READ_ERRORS as err:  # includes safe_pickle's CorruptDataError, whose text names the file
         raise CorruptDataError(f"{path}: nats_bench could not open it ({type(err).__name__}: {err}); re-download or re-extract the archive.") from err
 
 

@@ -83,8 +83,16 @@ class TableBenchmark(Benchmark):
         except InvalidParameterError as err:
             raise CorruptDataError(f"{where}: malformed arch string in column 'arch': {err}") from err
         for col in frame.columns:
-            if COLUMN_RE.match(col) and not pd.api.types.is_numeric_dtype(frame[col]):
-                raise CorruptDataError(f"{where}: column {col!r} is not numeric.")
+            if not COLUMN_RE.match(col):
+                continue
+            if not pd.api.types.is_numeric_dtype(frame[col]):
+                raise CorruptDataError(f"{where}: column {col!r} is not numeric; expected accuracies in percent.")
+            values = frame[col].to_numpy(dtype=np.float64)
+            bad = ~np.isnan(values) & ~((values >= 0) & (values <= 100))
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise CorruptDataError(f"{where}: column {col!r} row {row} holds {values[row]!r} ({int(bad.sum())} such "
+                                       "values); expected accuracies in percent, 0..100 (empty = not measured).")
 
     def keys(self) -> list[tuple[str, str, int]]:
         return list(self._columns)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from .._validation import check_out_dir
 from ..benchmarks.nats_api import import_official
 from ..benchmarks.table import TableBenchmark
 from ..data import describe_data
@@ -23,7 +24,10 @@ HELP = "convert official NATS-Bench files into the offline table (import); list 
 def add_arguments(p):
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help="official NATS-Bench files -> DIR/nats/{space}_accuracy.csv")
-    imp.add_argument("--nats", required=True, metavar="PATH", help="the extracted *-simple folder, its parent, or a full .pickle.pbz2 file")
+    imp.add_argument("--nats", required=True, metavar="PATH",
+                     help="the extracted *-simple folder, its parent, or a full .pickle.pbz2 file; always an explicit "
+                          "path, never searched for. Its pickles are read through nasbench_eval.safe_pickle, which "
+                          "admits only plain data and numpy arrays, so a hostile file runs no code")
     imp.add_argument("--space", required=True, choices=("tss", "sss"))
     imp.add_argument("--out", metavar="DIR", help="data folder to write into (default: --data-dir, $NASBENCH_EVAL_DATA, else ./data)")
     imp.add_argument("--force", action="store_true", help="replace an existing table")
@@ -40,7 +44,7 @@ def run(args) -> dict:
 
 
 def _import(args) -> dict:
-    out_dir = args.out if args.out is not None else candidate_data_dirs(args.data_dir)[0][1]
+    out_dir = check_out_dir(args.out if args.out is not None else candidate_data_dirs(args.data_dir)[0][1])
     start = time.perf_counter()
     table, bench = import_official(args.nats, args.space, out_dir, overwrite=args.force)
     check = TableBenchmark(table, args.space, expected_rows=len(bench))  # the written file must load as a table

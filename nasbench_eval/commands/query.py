@@ -1,7 +1,11 @@
 """`nasbench-eval query ARCH_OR_INDEX`: ground-truth accuracy and index of one architecture."""
 from __future__ import annotations
 
+import math
+
+from .._validation import MAX_EPOCHS, int_arg
 from ..benchmarks import DATASETS, METRICS, create_benchmark
+from ..exceptions import DataNotFoundError
 
 HELP = "ground-truth accuracy and benchmark index of one architecture (index or official string)"
 
@@ -10,7 +14,7 @@ def add_arguments(p):
     p.add_argument("arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS)
     p.add_argument("--metric", default="test_acc", choices=METRICS)
-    p.add_argument("--epochs", type=int, default=200, help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200, help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
     p.add_argument("--space", default="tss", choices=("tss", "sss"))
     p.add_argument("--nats-path", help="official NATS-Bench benchmark file/folder (default: the offline table)")
 
@@ -19,6 +23,9 @@ def run(args) -> dict:
     bench = create_benchmark("nb201" if args.space == "tss" else "nats_sss", path=args.nats_path, data_dir=args.data_dir)
     index = bench.index_of(args.arch)
     value = bench.query(index, dataset=args.dataset, metric=args.metric, epochs=args.epochs)
+    if math.isnan(value):
+        raise DataNotFoundError(f"{bench.name} holds no {args.dataset} {args.metric} at {args.epochs} epochs for index "
+                                f"{index} (an empty cell); expected a measured value, try another --metric or --epochs.")
     return {
         "index": index, "arch": bench.arch_str(index), "space": args.space, "dataset": args.dataset,
         "metric": args.metric, "epochs": args.epochs, "value": value,
