@@ -46,6 +46,9 @@ class SqliteFile:
             for statement in schema:
                 self._db.execute(statement)
             self._db.commit()
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            self._db.execute(f"PRAGMA user_version={int(version)}")  # a no-op write: read-only fails now, not later
+            self._db.commit()
         except sqlite3.DatabaseError as err:
             if _is_read_only(err):
                 raise CorruptDataError(_read_only(where)) from err
