@@ -110,9 +110,11 @@ def int_arg(minimum: int | None = None, maximum: int | None = None):
         try:
             value = int(text.strip(), 10)
         except (ValueError, AttributeError):
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected an integer {_range_text(minimum, maximum)}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer; "
+                                             f"expected an integer {_range_text(minimum, maximum)}")
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected an integer {_range_text(minimum, maximum)}")
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range; "
+                                             f"expected an integer {_range_text(minimum, maximum)}")
         return value
 
     parse.__name__ = "int"
@@ -202,7 +204,8 @@ def check_in_file(path, *, flag: str, expected: str):
         with open(p, "rb"):
             pass
     except OSError as err:
-        raise InvalidParameterError(f"{flag} {str(p)!r} cannot be read ({_os_reason(err)}); expected {expected}.") from None
+        raise InvalidParameterError(f"{flag} {str(p)!r} cannot be read ({_os_reason(err)}); "
+                                    f"expected {expected}.") from None
     return p
 
 
@@ -237,7 +240,9 @@ def _os_reason(err: OSError) -> str:
 MAX_EPOCHS = 100_000
 """Largest epoch count any option accepts (ground-truth schedules are checked against the benchmark later)."""
 MAX_BATCH = 8192
-"""Largest batch size any option accepts."""
+"""Largest training / evaluation batch size any option accepts."""
+MAX_PROXY_BATCH = 1024
+"""Largest scoring batch: NTK and Jacobian proxies hold batch x parameters gradients (1024 x ~1.5 M floats = 6 GB)."""
 MAX_IMAGES = 200_000
 """Largest image count any option accepts (ImageNet16-120's train set is ~151,700; the data check is exact)."""
 MAX_BOOT = 100_000

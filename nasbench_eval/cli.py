@@ -35,7 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="folder holding nb201/, cifar10/ ... (default: $NASBENCH_EVAL_DATA if set, else ./data, then ../shared/data)")
+    common.add_argument("--data-dir",
+                        help="folder holding nb201/, cifar10/ ... "
+                             "(default: $NASBENCH_EVAL_DATA if set, else ./data, then ../shared/data)")
     common.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser = _Parser(prog="nasbench-eval", description="Evaluate NAS methods on NAS-Bench-201 / NATS-Bench.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

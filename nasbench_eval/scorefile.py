@@ -95,7 +95,8 @@ def _read_csv(path: Path, *, caller: str) -> pd.DataFrame:
         raise CorruptDataError(f"{where} is not a readable CSV ({' '.join(str(err).split())}); "
                                "expected a scores CSV with an index or arch column.") from err
     if not any(c in frame.columns for c in ID_COLUMNS):
-        raise CorruptDataError(f"{where} has columns {list(frame.columns)} but no 'index' or 'arch'; expected at least one of them.")
+        raise CorruptDataError(f"{where} has columns {list(frame.columns)} but no 'index' or 'arch'; "
+                               "expected at least one of them.")
     if frame.empty:
         raise CorruptDataError(f"{where} has no rows; expected one row per architecture.")
     _check_complete_rows(text, len(frame.columns), where)
@@ -251,7 +252,8 @@ def add_scorefile_arguments(p) -> None:
 
     p.add_argument("scores", help="scores CSV with an 'index' and/or 'arch' column and one column per score")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
-    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200, help="ground-truth schedule: 12 or 200 (default 200)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
+                   help="ground-truth schedule: 12 or 200 (default 200)")
     p.add_argument("--columns", help="comma-separated score columns (default: every numeric non-ground-truth column)")
     p.add_argument("--lower-is-better", default="", metavar="COL,...",
                    help="columns to negate before ranking (registered lower-is-better proxies such as ntk_cond are negated anyway)")

@@ -137,11 +137,11 @@ def bad(tmp_path_factory):
     _copy_table(table)
     import pandas as pd
     frame = pd.read_csv(table)
-    for name, edit in {"acc_4437": lambda fr: fr.__setitem__("cifar10_test_acc_200ep", fr["cifar10_test_acc_200ep"].where(fr.index != 5, 4437.0)),
-                       "acc_negative": lambda fr: fr.__setitem__("cifar100_test_acc_200ep", fr["cifar100_test_acc_200ep"].where(fr.index != 9, -3.0)),
-                       "acc_empty": lambda fr: fr.__setitem__("cifar10_test_acc_200ep", fr["cifar10_test_acc_200ep"].where(fr.index != 0, np.nan))}.items():
+    for name, (column, row, value) in {"acc_4437": ("cifar10_test_acc_200ep", 5, 4437.0),
+                                       "acc_negative": ("cifar100_test_acc_200ep", 9, -3.0),
+                                       "acc_empty": ("cifar10_test_acc_200ep", 0, np.nan)}.items():
         bad_frame = frame.copy()
-        edit(bad_frame)
+        bad_frame.loc[row, column] = value
         (d / name / "nb201").mkdir(parents=True)
         bad_frame.to_csv(d / name / "nb201" / "tss_accuracy.csv", index=False)
         f[name] = d / name
@@ -248,6 +248,7 @@ NUMBERS = [
     (["score", "--metrics", "nwot", "--sample", "3", "--seed", "99999999999999999999"], "'99999999999999999999'"),
     (["score", "--metrics", "ntk", "--sample", "3", "--batch-size", "1"], "'1'"),
     (["score", "--metrics", "nwot", "--sample", "3", "--repeats", "-1"], "'-1'"),
+    (["score", "--metrics", "ntk", "--sample", "3", "--batch-size", "4096"], "'4096'"),
     (["score", "--metrics", "bogus", "--sample", "3"], "bogus"),
     (["score", "--metrics", "nwot"], "--sample N"),
     (["score", "--sample", "3"], "--metrics"),

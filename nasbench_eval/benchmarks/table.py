@@ -91,8 +91,9 @@ class TableBenchmark(Benchmark):
             bad = ~np.isnan(values) & ~((values >= 0) & (values <= 100))
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                raise CorruptDataError(f"{where}: column {col!r} row {row} holds {values[row]!r} ({int(bad.sum())} such "
-                                       "values); expected accuracies in percent, 0..100 (empty = not measured).")
+                raise CorruptDataError(f"{where}: column {col!r} row {row} holds {values[row]!r} "
+                                       f"({int(bad.sum())} such values); expected accuracies in percent, 0..100 "
+                                       "(empty = not measured).")
 
     def keys(self) -> list[tuple[str, str, int]]:
         return list(self._columns)

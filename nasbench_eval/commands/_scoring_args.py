@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import MAX_BATCH, SEED_MAX, check_in_file, check_int, int_arg
+from .._validation import MAX_PROXY_BATCH, SEED_MAX, check_in_file, check_int, int_arg
 from ..benchmarks import DATASETS, Benchmark
 from ..exceptions import InvalidParameterError
 from ..store import ScoreStore
@@ -13,14 +13,19 @@ def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1)
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="images to score on and ground truth to compare with (default cifar10)")
     p.add_argument("--space", default="tss", choices=("tss",), help="search space (tss; sss scoring needs the sss table from `data import`)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--sample", type=int_arg(min_sample, 15625), default=None, help=f"score N seeded-random architectures (default {default_sample})" if default_sample else "score N seeded-random architectures")
+    which.add_argument("--sample", type=int_arg(min_sample, 15625), default=None,
+                       help="score N seeded-random architectures"
+                            + (f" (default {default_sample})" if default_sample else ""))
     which.add_argument("--all", action="store_true", help="score every architecture of the space")
     which.add_argument("--archs", metavar="FILE", help="score exactly the architectures listed in FILE (one index or official string per line; # comments)")
-    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0, help="fixes the sample, the weights and the image batch (default 0)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="fixes the sample, the weights and the image batch (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--profile", default=None, help="reference profile setting every knob at once (naswot, zc, tenas_code, tenas_paper, naslib, spidernet)")
-    p.add_argument("--batch-size", type=int_arg(2, MAX_BATCH), default=None, help="images per scoring batch (default: each proxy's own)")
-    p.add_argument("--repeats", type=int_arg(1, 100), default=None, help="repeats per score, averaged (default: each proxy's own)")
+    p.add_argument("--batch-size", type=int_arg(2, MAX_PROXY_BATCH), default=None,
+                   help="images per scoring batch (default: each proxy's own)")
+    p.add_argument("--repeats", type=int_arg(1, 100), default=None,
+                   help="repeats per score, averaged (default: each proxy's own)")
     p.add_argument("--store", default=None, help="score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 

@@ -27,8 +27,10 @@ def add_arguments(p):
                    help=f"comma-separated proxies or aliases, e.g. ntk, naswot, synflow, lr, jacov (default {DEFAULT_METRICS})")
     add_scoring_arguments(p, default_sample=DEFAULT_SAMPLE, min_sample=2)
     p.add_argument("--target", default="test_acc", choices=METRICS, help="ground-truth metric (default test_acc)")
-    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200, help="ground-truth schedule: 12 or 200 (default 200)")
-    p.add_argument("--n-boot", type=int_arg(0, MAX_BOOT), default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
+                   help="ground-truth schedule: 12 or 200 (default 200)")
+    p.add_argument("--n-boot", type=int_arg(0, MAX_BOOT), default=1000,
+                   help="bootstrap resamples for the 95%% CIs (default 1000)")
     p.add_argument("--out", default="out/correlate", help="folder for scores.csv, scatter.png, summary.json (default out/correlate)")
 
 

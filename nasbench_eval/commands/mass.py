@@ -23,8 +23,10 @@ def add_arguments(p):
     p.add_argument("--kind", default="softmax", choices=KINDS,
                    help="softmax: logits (DARTS alpha); dirichlet: concentrations (mean beta/sum); probs: probabilities (default softmax)")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
-    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200, help="ground-truth schedule: 12 or 200 (default 200)")
-    p.add_argument("--n-groups", type=int_arg(1, 1000), default=25, help="levels at every N//n_groups sorted position (default 25)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
+                   help="ground-truth schedule: 12 or 200 (default 200)")
+    p.add_argument("--n-groups", type=int_arg(1, 1000), default=25,
+                   help="levels at every N//n_groups sorted position (default 25)")
     p.add_argument("--biased", action="store_true", help="also plot the idealised biased sampler (spec §6)")
     p.add_argument("--out", help="output PNG (default: <alphas stem>_mass.png next to the alphas file)")
 
@@ -34,7 +36,8 @@ def read_alphas(path: str | Path) -> np.ndarray:
     path = Path(path)
     expected = "a .npy array or JSON list of 6 rows of 5 numbers"
     if not path.is_file():
-        raise DataNotFoundError(f"mass: alphas file {str(path)!r} does not exist or is not a file; expected {expected}.")
+        raise DataNotFoundError(f"mass: alphas file {str(path)!r} does not exist or is not a file; "
+                                f"expected {expected}.")
     try:
         if path.suffix == ".npy":
             value = np.load(path, allow_pickle=False)
@@ -47,7 +50,8 @@ def read_alphas(path: str | Path) -> np.ndarray:
         arr = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OSError, EOFError) as err:
         reason = " ".join(str(err).split())[:200]
-        raise CorruptDataError(f"mass: {str(path)!r} does not hold a numeric matrix ({reason}); expected {expected}.") from None
+        raise CorruptDataError(f"mass: {str(path)!r} does not hold a numeric matrix ({reason}); "
+                               f"expected {expected}.") from None
     shape = (len(EDGES), len(OPS))
     if arr.shape != shape:
         raise CorruptDataError(f"mass: {str(path)!r} holds an array of shape {arr.shape}; expected shape {shape} (rows = edges, columns = ops {list(OPS)}).")

@@ -14,7 +14,8 @@ def add_arguments(p):
     p.add_argument("arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS)
     p.add_argument("--metric", default="test_acc", choices=METRICS)
-    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200, help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
+                   help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
     p.add_argument("--space", default="tss", choices=("tss", "sss"))
     p.add_argument("--nats-path", help="official NATS-Bench benchmark file/folder (default: the offline table)")
 
@@ -24,8 +25,9 @@ def run(args) -> dict:
     index = bench.index_of(args.arch)
     value = bench.query(index, dataset=args.dataset, metric=args.metric, epochs=args.epochs)
     if math.isnan(value):
-        raise DataNotFoundError(f"{bench.name} holds no {args.dataset} {args.metric} at {args.epochs} epochs for index "
-                                f"{index} (an empty cell); expected a measured value, try another --metric or --epochs.")
+        raise DataNotFoundError(f"{bench.name} holds no {args.dataset} {args.metric} at {args.epochs} epochs for "
+                                f"index {index} (an empty cell); expected a measured value, try another --metric "
+                                "or --epochs.")
     return {
         "index": index, "arch": bench.arch_str(index), "space": args.space, "dataset": args.dataset,
         "metric": args.metric, "epochs": args.epochs, "value": value,

@@ -15,7 +15,8 @@ HELP = "recall of the true top architectures by each score's top set, across tes
 
 def add_arguments(p):
     add_scorefile_arguments(p)
-    p.add_argument("--n-groups", type=int_arg(1, 1000), default=25, help="levels at every N//n_groups sorted position (default 25)")
+    p.add_argument("--n-groups", type=int_arg(1, 1000), default=25,
+                   help="levels at every N//n_groups sorted position (default 25)")
 
 
 def run(args) -> dict:

@@ -22,7 +22,8 @@ def add_arguments(p):
     p.add_argument("--quick", action="store_true",
                    help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the paper")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
-    p.add_argument("--seeds", type=int_arg(1, 100), default=None, help="seeds per row (default: the paper's, or our stated choice)")
+    p.add_argument("--seeds", type=int_arg(1, 100), default=None,
+                   help="seeds per row (default: the paper's, or our stated choice)")
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=None,
                    help="trained experiments only: Stage-1 epochs of every supernet instead of the paper's (the report states it)")
     p.add_argument("--out", default=None, help="output folder (default out/reproduce/NAME, NAME-quick for trained quick runs)")

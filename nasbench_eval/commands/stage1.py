@@ -33,19 +33,26 @@ HELP = "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts,
 def add_arguments(p):
     p.add_argument("--method", required=True, choices=sorted(METHODS), help="Stage-1 method")
     p.add_argument("--out", required=True, help="run directory to write (weights, distributions, curves, config)")
-    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0, help="seed of weights, batches, paths and noise (default 0)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="seed of weights, batches, paths and noise (default 0)")
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), help="training epochs (default: the method's paper value)")
     p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), help="batch size (default: the method's paper value)")
-    p.add_argument("--lr", type=float_arg(0, MAX_LR, exclusive_minimum=True), help="initial learning rate of the shared weights")
-    p.add_argument("--cells-per-stage", type=int_arg(1, 20), help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
+    p.add_argument("--lr", type=float_arg(0, MAX_LR, exclusive_minimum=True),
+                   help="initial learning rate of the shared weights")
+    p.add_argument("--cells-per-stage", type=int_arg(1, 20),
+                   help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
     p.add_argument("--channels", type=int_arg(1, 1024), dest="C", help="channels C of the first stage (default 16)")
     p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
     p.add_argument("--dataset", default="cifar10", choices=list(GT_DATASET), help="training images to split (default cifar10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
-    p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES), help="use only this many images of the train half (quick runs)")
-    p.add_argument("--valid-images", type=int_arg(1, MAX_IMAGES), help="use only this many images of the valid half (quick runs)")
-    p.add_argument("--bias-depth", type=int_arg(1, 3), help="spos: bias weights over the current and D previous choices (1..3)")
-    p.add_argument("--split-epoch", type=int_arg(0, MAX_EPOCHS), help="spos: split the weights by the previous choice at this epoch")
+    p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
+                   help="use only this many images of the train half (quick runs)")
+    p.add_argument("--valid-images", type=int_arg(1, MAX_IMAGES),
+                   help="use only this many images of the valid half (quick runs)")
+    p.add_argument("--bias-depth", type=int_arg(1, 3),
+                   help="spos: bias weights over the current and D previous choices (1..3)")
+    p.add_argument("--split-epoch", type=int_arg(0, MAX_EPOCHS),
+                   help="spos: split the weights by the previous choice at this epoch")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
 
 

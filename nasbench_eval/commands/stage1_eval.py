@@ -20,13 +20,19 @@ HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampli
 
 def add_arguments(p):
     p.add_argument("runs", nargs="+", help="run directories written by `nasbench-eval stage1` (same space and dataset)")
-    p.add_argument("--sample", type=int_arg(0, 15625), default=1000, help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
-    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0, help="picks the sample, BN batches and evaluation images (default 0)")
-    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20, help="BN recalibration passes per arch (default 20; 0 = none)")
-    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256, help="batch size of recalibration and evaluation (default 256)")
-    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000, help="valid-half images per prediction (default 5000)")
+    p.add_argument("--sample", type=int_arg(0, 15625), default=1000,
+                   help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="picks the sample, BN batches and evaluation images (default 0)")
+    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
+                   help="BN recalibration passes per arch (default 20; 0 = none)")
+    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
+                   help="batch size of recalibration and evaluation (default 256)")
+    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000,
+                   help="valid-half images per prediction (default 5000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
-    p.add_argument("--group-size", type=int_arg(1, 15625), help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")
+    p.add_argument("--group-size", type=int_arg(1, 15625),
+                   help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write <run>/predictions.sqlite")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--out", help="output folder (default: <first run>/stage1_eval)")
@@ -41,7 +47,8 @@ def run(args) -> dict:
     ev = evaluate_runs(args.runs, sample=args.sample or None, seed=args.seed, bn_batches=args.bn_batches,
                        batch_size=args.batch_size, n_eval=args.eval_images, device=args.device, data_dir=args.data_dir,
                        group_size=args.group_size, cache=not args.no_cache, progress=not args.no_progress)
-    kept = ("the predictions are kept in each run's predictions.sqlite" if not args.no_cache else "nothing was kept (--no-cache)")
+    kept = ("the predictions are kept in each run's predictions.sqlite" if not args.no_cache
+            else "nothing was kept (--no-cache)")
     with kept_on_failure(f"{kept}; rerun with a writable --out to write the evaluation without predicting again"):
         paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
         result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary,

@@ -78,7 +78,8 @@ def resolve_hparams(method: str, overrides: dict | None = None) -> dict:
     if hp.get("split_epoch") is not None:  # a split at or after the last epoch would silently never happen
         check_int("split_epoch", hp["split_epoch"], caller="train_stage1", minimum=0, maximum=hp["epochs"] - 1)
     if isinstance(hp["lr"], bool) or not isinstance(hp["lr"], (int, float)) or not 0 < hp["lr"] < float("inf"):
-        raise InvalidParameterError(f"train_stage1(): lr={hp['lr']!r} is not a positive finite number; expected e.g. 0.025.")
+        raise InvalidParameterError(f"train_stage1(): lr={hp['lr']!r} is not a positive finite number; "
+                                    "expected e.g. 0.025.")
     return hp
 
 
@@ -279,4 +280,5 @@ def _restore(state: dict, m: Stage1Method, g: torch.Generator, valid_iter, dev) 
     return state["epochs_done"], json.loads(state["curves"])
 
 
-__all__ = ["GT_DATASET", "Checkpoint", "Stage1Result", "TrainingDivergedError", "resolve_hparams", "space_ground_truth", "train_stage1"]
+__all__ = ["GT_DATASET", "Checkpoint", "Stage1Result", "TrainingDivergedError", "resolve_hparams", "space_ground_truth",
+           "train_stage1"]

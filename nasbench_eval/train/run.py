@@ -90,9 +90,11 @@ def _read_json(path: Path) -> dict:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise CorruptDataError(f"load_run(): {str(path)!r} is not readable JSON ({err}); expected a file written by save_run.") from None
+        raise CorruptDataError(f"load_run(): {str(path)!r} is not readable JSON ({err}); "
+                               "expected a file written by save_run.") from None
     if not isinstance(obj, dict):
-        raise CorruptDataError(f"load_run(): {str(path)!r} holds a JSON {type(obj).__name__}; expected an object written by save_run.")
+        raise CorruptDataError(f"load_run(): {str(path)!r} holds a JSON {type(obj).__name__}; "
+                               "expected an object written by save_run.")
     return obj
 
 
@@ -103,11 +105,13 @@ def _check_config(cfg: dict, path: Path) -> None:
     where = f"load_run(): {str(path)!r}"
     hp = cfg.get("hparams")
     if not isinstance(hp, dict):
-        raise CorruptDataError(f"{where} has no 'hparams' object; expected a config.json written by nasbench-eval stage1.")
+        raise CorruptDataError(f"{where} has no 'hparams' object; "
+                               "expected a config.json written by nasbench-eval stage1.")
     for key, value in (("hparams.C", hp.get("C")), ("hparams.cells_per_stage", hp.get("cells_per_stage")),
                        ("num_classes", cfg.get("num_classes"))):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
-            raise CorruptDataError(f"{where}: {key}={value!r}; expected a positive integer (a config written by stage1).")
+            raise CorruptDataError(f"{where}: {key}={value!r}; "
+                                   "expected a positive integer (a config written by stage1).")
     if cfg.get("space") not in SUBSPACES:
         raise CorruptDataError(f"{where}: space={cfg.get('space')!r}; expected one of {list(SUBSPACES)}.")
     if cfg.get("dataset") not in GT_DATASET:
@@ -124,17 +128,20 @@ def _load_weights(net: Supernet, file: Path) -> None:
         net.load_state_dict(state)
     except Exception as err:  # noqa: BLE001 -- torch raises RuntimeError, UnpicklingError, EOFError, KeyError ...
         reason = " ".join(str(err).split())[:160]
-        raise CorruptDataError(f"load_run(): {str(file)!r} is not this run's supernet state_dict ({type(err).__name__}: "
-                               f"{reason}); expected the supernet.pt written with config.json by stage1.") from None
+        raise CorruptDataError(f"load_run(): {str(file)!r} is not this run's supernet state_dict "
+                               f"({type(err).__name__}: {reason}); expected the supernet.pt written with config.json "
+                               "by stage1.") from None
 
 
 def _load_matrix(file: Path) -> np.ndarray:
     try:
         arr = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
-        raise CorruptDataError(f"load_run(): {str(file)!r} is not a readable .npy ({err}); expected a 6 x 5 matrix.") from None
+        raise CorruptDataError(f"load_run(): {str(file)!r} is not a readable .npy ({err}); "
+                               "expected a 6 x 5 matrix.") from None
     if arr.shape != (6, len(OPS)) or not np.issubdtype(arr.dtype, np.floating):
-        raise CorruptDataError(f"load_run(): {str(file)!r} holds {arr.dtype} of shape {arr.shape}; expected a 6 x 5 float matrix.")
+        raise CorruptDataError(f"load_run(): {str(file)!r} holds {arr.dtype} of shape {arr.shape}; "
+                               "expected a 6 x 5 float matrix.")
     return arr
 
 
@@ -150,7 +157,8 @@ def load_run(run_dir: str | os.PathLike, *, device=None) -> LoadedRun:
     """
     path = Path(run_dir)
     if not path.is_dir():
-        raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} is not a folder; expected a directory written by nasbench-eval stage1.")
+        raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} is not a folder; "
+                                "expected a directory written by nasbench-eval stage1.")
     missing = [f for f in FILES if not (path / f).is_file()]
     if missing:
         raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} lacks {missing}; expected a directory written by save_run / nasbench-eval stage1.")
