@@ -206,3 +206,26 @@ def test_a_read_only_cache_folder_is_named_precisely(tmp_path, monkeypatch, caps
                  "--data-dir", str(shared_data), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "cache folder" in err and "NASBENCH_EVAL_CACHE" in err and "delete" not in err
+
+
+def test_a_damaged_cache_entry_is_rebuilt_and_an_unwritable_cache_costs_only_speed(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import numpy as np
+
+    from nasbench_eval.data import _cache
+
+    monkeypatch.setenv("NASBENCH_EVAL_CACHE", str(tmp_path))
+    arrays = {"images_u8": np.arange(12, dtype=np.uint8).reshape(3, 4), "labels": np.arange(3)}
+    _cache.save_cached("entry", arrays)
+    assert _cache.load_cached("entry", tuple(arrays))["labels"].tolist() == [0, 1, 2]
+    (tmp_path / "entry-labels.npy").write_bytes(b"\x93NUMPY truncated")
+    assert _cache.load_cached("entry", tuple(arrays)) is None
+    assert "damaged cache entry" in capsys.readouterr().err
+
+    def full_disk(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(_cache.np, "save", full_disk)
+    _cache.save_cached("other", arrays)                      # no exception: the caller keeps its arrays
+    err = capsys.readouterr().err
+    assert "cannot be written" in err and "NASBENCH_EVAL_CACHE" in err and len(err.strip().splitlines()) == 1
