@@ -17,21 +17,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy.stats import kendalltau, spearmanr
 
 from nasbench_eval._json import write_json
 from nasbench_eval.data.sampling import proxy_batch
+from nasbench_eval.provenance import provenance
 from nasbench_eval.proxies import score_arch
 from nasbench_eval.proxies.scoring import resolve_settings
-from nasbench_eval.provenance import provenance
 from nasbench_eval.space.nb201 import all_archs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _run(archs, proxy, profile, *, seed: int, batches) -> list[float]:
-    return [score_arch(a, proxy, batches(i), profile=profile, seed=seed, device="cpu").value for i, a in enumerate(archs)]
+    return [score_arch(a, proxy, batch, profile=profile, seed=seed, device="cpu").value
+            for a, batch in zip(archs, batches)]
 
 
 def main(argv=None) -> int:
@@ -47,16 +47,16 @@ def main(argv=None) -> int:
     rows = {}
     for proxy in args.proxies.split(","):
         b = resolve_settings(proxy, args.profile)["batch_size"]
-        shared = proxy_batch("cifar10", b, seed=0, augment=True, device="cpu")
-        a = np.array(_run(archs, proxy, args.profile, seed=0, batches=lambda i: shared))
-        fresh = np.array(_run(archs, proxy, args.profile, seed=1,
-                              batches=lambda i: proxy_batch("cifar10", b, seed=1000 + i, augment=True, device="cpu")))
-        ok = np.isfinite(a) & np.isfinite(fresh)
-        rows[proxy] = {"n": int(ok.sum()), "batch_size": b,
-                       "spearman": float(spearmanr(a[ok], fresh[ok])[0]), "kendall": float(kendalltau(a[ok], fresh[ok])[0]),
-                       "run_a": a.tolist(), "run_b": fresh.tolist()}
+        shared = [proxy_batch("cifar10", b, seed=0, augment=True, device="cpu")] * len(archs)
+        fresh = [proxy_batch("cifar10", b, seed=1000 + i, augment=True, device="cpu") for i in range(len(archs))]
+        a = np.array(_run(archs, proxy, args.profile, seed=0, batches=shared))
+        f = np.array(_run(archs, proxy, args.profile, seed=1, batches=fresh))
+        ok = np.isfinite(a) & np.isfinite(f)
+        rows[proxy] = {"n": int(ok.sum()), "batch_size": b, "spearman": float(spearmanr(a[ok], f[ok])[0]),
+                       "kendall": float(kendalltau(a[ok], f[ok])[0]), "run_a": a.tolist(), "run_b": f.tolist()}
         print(proxy, {k: v for k, v in rows[proxy].items() if not k.startswith("run_")}, flush=True)
-    record = {"benchmark": "proxy_seed_agreement", **provenance("cpu"), "wall_seconds": round(time.time() - started, 1),
+    record = {"benchmark": "proxy_seed_agreement", **provenance("cpu"),
+              "wall_seconds": round(time.time() - started, 1),
               "profile": args.profile, "n_archs": args.archs, "sample_seed": args.sample_seed,
               "run_a": "weights seed 0, one shared batch (proxy_batch seed 0, crop+flip)",
               "run_b": "weights seed 1, a fresh batch per arch (proxy_batch seed 1000+i, crop+flip)",

@@ -73,7 +73,8 @@ def _proxy(name, net, x, y):
 def test_snip_grad_norm_plain_match_torch_func_gradients(setup):
     net, x, y, w0, loss = setup
     g = grad(loss)(w0)
-    assert _proxy("snip", net, x, y) == pytest.approx(sum(float((w0[k] * g[k]).abs().sum()) for k in WEIGHTS), rel=1e-10)
+    snip = sum(float((w0[k] * g[k]).abs().sum()) for k in WEIGHTS)
+    assert _proxy("snip", net, x, y) == pytest.approx(snip, rel=1e-10)
     assert _proxy("grad_norm", net, x, y) == pytest.approx(sum(float(g[k].norm()) for k in WEIGHTS), rel=1e-10)
     assert _proxy("plain", net, x, y) == pytest.approx(sum(float((w0[k] * g[k]).sum()) for k in WEIGHTS),
                                                        rel=1e-8, abs=1e-14)
@@ -105,7 +106,7 @@ def test_grasp_matches_hessian_vector_product_by_forward_over_reverse_and_finite
 
 def test_grasp_of_a_batchnorm_followed_conv_is_its_squared_gradient_norm(setup):
     """Differentiating Σ_l W·g = 0 (scale invariance) gives (H W)_l = -g_l, so -W_l·(H g)_l = ‖g_l‖²."""
-    net, x, y, w0, loss = setup
+    _, _, _, w0, loss = setup
     g = {k: v.detach() for k, v in grad(loss)(w0).items()}
     _, hg = jvp(grad(loss), (w0,), (g,))
     for k in BN_FOLLOWED:

@@ -60,7 +60,8 @@ def plain(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     In train mode a conv that feeds a BN is scale invariant, L(αW) = L(W), so its term Σ W ⊙ ∂L/∂W = dL/dα is
     0 (up to BN's eps). On NB201 only the classifier and the two residual shortcut 1×1 convs contribute: the
     value is a small signed number set mostly by the init and the batch, not by the cell, so two runs with
-    different weights or batches rank archs almost independently (README, "Agreement with the references").
+    different weights or batches rank archs almost independently (README, "Proxies and the implementations
+    they reproduce").
     """
     weights, grads = _weight_grads(net, x, y)
     return _sum(w.detach() * g for w, g in zip(weights, grads))
