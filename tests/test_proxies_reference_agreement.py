@@ -74,6 +74,17 @@ def _cases(keys, *, slow: bool) -> list:
     return cases
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The fixtures were computed with one torch thread. grasp and plain are signed float32 sums that can cancel to
+    ~1e-3 of their terms, and a different thread count changes the reduction order: on 2 threads one zc/grasp value
+    moved by 1e-3 relative (1.3e-6 absolute). One thread keeps the comparison at float round-off."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def fixtures():
     loaded = {p.name: _load(p.name) for p in FIXTURES.glob("*.json")}
