@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
+from ..data.specs import DATASET_SPECS
 from ..nets.supernet import SUBSPACES
 from ..train import METHODS, save_run, train_stage1
-from ..train.loop import GT_DATASET
 
 HELP = "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)"
 
@@ -20,7 +20,7 @@ def add_arguments(p):
     p.add_argument("--cells-per-stage", type=int, help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
     p.add_argument("--channels", type=int, dest="C", help="channels C of the first stage (default 16)")
     p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
-    p.add_argument("--dataset", default="cifar10", choices=list(GT_DATASET), help="training images to split (default cifar10)")
+    p.add_argument("--dataset", default="cifar10", choices=list(DATASET_SPECS), help="training images to split (default cifar10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
     p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")

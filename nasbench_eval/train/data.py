@@ -21,10 +21,6 @@ import torch
 from .._validation import check_int
 from ..data import SPLIT_SEED, get_spec, load_dataset, normalize, train_valid_split
 from ..device import resolve_device
-from ..exceptions import InvalidParameterError
-
-SOURCE_DATASET = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
-"""Stage-1 dataset name -> the dataset whose training images are split into train / valid halves."""
 
 
 def device_crop_flip(images_u8: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
@@ -141,9 +137,7 @@ def load_stage1_data(dataset: str = "cifar10", *, n_train: int | None = None, n_
     train, valid : DeviceSplit
         CIFAR-10: 25,000 images each (2,500 per class) before subsetting.
     """
-    if dataset not in SOURCE_DATASET:
-        raise InvalidParameterError(f"load_stage1_data(): dataset={dataset!r} is not supported; expected one of {list(SOURCE_DATASET)}.")
-    source = SOURCE_DATASET[dataset]
+    source = get_spec(dataset, caller="load_stage1_data").full
     dev = resolve_device(device)
     images, labels = load_dataset(source, "train", data_dir=data_dir)
     halves = train_valid_split(labels, SPLIT_SEED)

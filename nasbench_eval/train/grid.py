@@ -41,7 +41,8 @@ from ..metrics import combination_scores, kendall_tau, mean_std, paired_differen
 from ..nets.supernet import SUBSPACES
 from .data import load_stage1_data
 from .evaluate import evaluate_runs
-from .loop import GT_DATASET, resolve_hparams, space_ground_truth, train_stage1
+from ..data.specs import DATASET_SPECS, get_spec
+from .loop import resolve_hparams, space_ground_truth, train_stage1
 from .methods import METHODS
 from .run import FILES as RUN_FILES
 from .run import LoadedRun, load_run, save_run
@@ -120,7 +121,7 @@ class GridSpec:
         if not seeds or len(set(seeds)) != len(seeds):
             raise InvalidParameterError(f"{caller}(): seeds={seeds!r} is empty or repeats a seed; expected distinct seeds >= 0.")
         object.__setattr__(self, "seeds", seeds)
-        check_option("dataset", self.dataset, GT_DATASET, caller=caller)
+        check_option("dataset", self.dataset, DATASET_SPECS, caller=caller)
         check_option("space", self.space, SUBSPACES, caller=caller)
         for name in ("n_samples", "batch_size", "n_eval", "proxy_batch"):
             check_int(name, getattr(self, name), caller=caller, minimum=1)
@@ -378,7 +379,7 @@ def _stat(values) -> dict:
 
 
 def _accuracy(cell: dict, dataset: str, round_to: int | None) -> float:
-    acc = _num(cell["test_acc"][GT_DATASET[dataset]])
+    acc = _num(cell["test_acc"][get_spec(dataset).full])
     return acc if round_to is None else round(acc, round_to)
 
 

@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int, check_option
+from ..data.specs import FULL_DATASETS
 from ..exceptions import InvalidParameterError
 from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
@@ -396,10 +397,6 @@ def run_selector(selector: str, run: LoadedRun, **kwargs) -> Stage2Result:
 
 
 # ----------------------------------------------------------------------------------------- ground truth
-GT_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-"""Benchmark datasets whose 200-epoch test accuracy is reported for every selection."""
-
-
 def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, np.ndarray], round_to: int | None = None) -> dict:
     """Benchmark facts of a selected architecture (spec §10.1).
 
@@ -417,12 +414,12 @@ def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, 
     -------
     dict
         ``index`` (benchmark index), ``arch`` (string), ``test_acc`` (percent, 200 epochs, per
-        dataset of `GT_DATASETS`), ``regret`` (accuracy points below the subspace's best).
+        dataset of `FULL_DATASETS`), ``regret`` (accuracy points below the subspace's best).
     """
     if arch is None:
-        return {"index": None, "arch": None, "test_acc": dict.fromkeys(GT_DATASETS, math.nan), "regret": math.nan}
+        return {"index": None, "arch": None, "test_acc": dict.fromkeys(FULL_DATASETS, math.nan), "regret": math.nan}
     index = bench.index_of(arch)
-    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in GT_DATASETS}
+    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in FULL_DATASETS}
     codes, space_acc = space_truth
     pos = int(np.flatnonzero((np.asarray(codes) == np.asarray(arch.code)).all(axis=1))[0])
     return {"index": index, "arch": str(arch), "test_acc": acc, "regret": regret(space_acc, pos, round_to=round_to)}
@@ -477,7 +474,7 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "GT_DATASETS", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
+    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
     "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
     "select_prune", "select_sampled", "selection_truth", "stage2_distribution", "subspace_codes",
 ]
