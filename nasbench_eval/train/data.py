@@ -19,36 +19,8 @@ from dataclasses import dataclass
 import torch
 
 from .._validation import check_int
-from ..data import SPLIT_SEED, get_spec, load_dataset, normalize, train_valid_split
+from ..data import SPLIT_SEED, crop_flip, get_spec, load_dataset, normalize, train_valid_split
 from ..device import resolve_device
-
-
-def device_crop_flip(images_u8: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
-    """Random translation by up to `padding` pixels (zero fill) and random horizontal flip, batch-wide.
-
-    Parameters
-    ----------
-    images_u8 : torch.Tensor of uint8, shape (B, H, W, C)
-        On any device; `generator` must live on the same device.
-    padding : int
-        Maximum shift; the crop window of the zero-padded image starts at 0..2*padding.
-    generator : torch.Generator
-        Draws the offsets (y, then x) and the flips, in that order.
-
-    Returns
-    -------
-    torch.Tensor of uint8, shape (B, H, W, C), same device.
-    """
-    b, h, w, _ = images_u8.shape
-    dev = images_u8.device
-    padded = torch.nn.functional.pad(images_u8, (0, 0, padding, padding, padding, padding))
-    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
-    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
-    rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]   # (B, H, 1)
-    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, :]   # (B, 1, W)
-    out = padded[torch.arange(b, device=dev)[:, None, None], rows, cols]
-    flip = torch.rand(b, generator=generator, device=dev) < 0.5
-    return torch.where(flip.view(-1, 1, 1, 1), out.flip(2), out)
 
 
 @dataclass
@@ -78,7 +50,7 @@ class DeviceSplit:
         """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is given."""
         x = self.images_u8[idx]
         if generator is not None:
-            x = device_crop_flip(x, get_spec(self.dataset).crop_padding, generator)
+            x = crop_flip(x, get_spec(self.dataset).crop_padding, generator)
         return normalize(x, self.dataset), self.labels[idx]
 
     def batches(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
