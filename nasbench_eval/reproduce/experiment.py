@@ -2,7 +2,6 @@
 run context, and the parts every report shares (header, notes, sources, provenance)."""
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int
-from ..metrics import mean_std
-from ..search.base import format_mean_std
+from ..metrics import format_mean_std, mean_std
 
 QUICK_WARNING = ("QUICK RUN: a few hundred images, 1-2 epochs, C=4, N=1, few samples and seeds; it exercises the full "
                  "path on a CPU and is NOT comparable to the published numbers.")
@@ -107,8 +105,7 @@ def header(exp: Experiment, ctx: ExperimentContext, *, reduction: str | None, no
 def stat(values, decimals: int = 2) -> dict:
     """``{"mean", "std", "n", "text"}`` over seeds (ddof=0; NaN propagates)."""
     ms = mean_std(np.asarray(values, dtype=np.float64))
-    text = "nan" if math.isnan(ms.mean) else format_mean_std(float(ms.mean), float(ms.std), decimals)
-    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n, "text": text}
+    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n, "text": format_mean_std(ms, decimals=decimals)}
 
 
 def head_lines(result: dict) -> list[str]:

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from ..metrics import format_mean_std
 from ..train.grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from ..train.methods import METHODS
 from ..train.stage2 import BASELINES
@@ -85,7 +86,7 @@ def _spec(ctx: ExperimentContext) -> GridSpec:
 def _published_dict(pub: Published | None) -> dict | None:
     if pub is None:
         return None
-    return {"mean": pub.mean, "std": pub.std, "text": f"{pub.mean:.2f} ± {pub.std:.2f}", "source": pub.source}
+    return {"mean": pub.mean, "std": pub.std, "text": format_mean_std((pub.mean, pub.std)), "source": pub.source}
 
 
 def _diff(ours: dict, pub: dict | None) -> float | None:

@@ -20,12 +20,11 @@ import numpy as np
 
 from .._validation import check_int
 from ..exceptions import DataNotFoundError
-from ..metrics import kendall_tau, mean_std
+from ..metrics import format_mean_std, kendall_tau, mean_std
 from ..proxies import get_proxy
 from ..proxies.rank_combination import tenas_rank
 from ..score_space import score_space
 from ..search import random_search, regularized_evolution, table_objective
-from ..search.base import format_mean_std
 from .published import RowSpec, TableSpec
 
 QUICK_SEEDS = 2
@@ -117,7 +116,7 @@ def stat(values, quantity: str) -> dict:
     """``{"mean", "std", "text", "n"}`` over runs (ddof=0; NaN propagates)."""
     ms = mean_std(np.asarray(values, dtype=np.float64))
     return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n,
-            "text": format_mean_std(float(ms.mean), float(ms.std), DECIMALS.get(quantity, 2))}
+            "text": format_mean_std(ms, decimals=DECIMALS.get(quantity, 2))}
 
 
 def published_dict(row: RowSpec, quantity: str) -> dict | None:
@@ -131,7 +130,7 @@ def published_dict(row: RowSpec, quantity: str) -> dict | None:
     elif pub.std is None:
         text = f"{pub.mean:.{d}f}"
     else:
-        text = format_mean_std(pub.mean, pub.std, d)
+        text = format_mean_std((pub.mean, pub.std), decimals=d)
     return {"mean": pub.mean, "std": pub.std, "text": text, "source": pub.source}
 
 
