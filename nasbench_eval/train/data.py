@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -77,6 +78,39 @@ class DeviceSplit:
                 if len(y) == batch_size and len(out) < n_batches:
                     out.append((x, y))
         return out
+
+
+class EvaluationBatches(NamedTuple):
+    """The fixed batches a supernet-predicted accuracy is measured on (Stage-1 evaluation and Stage 2).
+
+    Attributes
+    ----------
+    valid : list of (x, y)
+        ``n_eval // b`` valid-half batches of ``b = min(batch_size, n_eval)`` images, not augmented.
+    bn : list of (x, y) or None
+        `bn_batches` augmented train-half batches of ``min(batch_size, len(train))`` images for BatchNorm
+        recalibration; None when `bn_batches` is 0.
+    n_eval : int
+        The valid images asked for, capped at the valid half.
+    """
+
+    valid: list
+    bn: list | None
+    n_eval: int
+
+
+def evaluation_batches(train: DeviceSplit, valid: DeviceSplit, *, seed: int, batch_size: int, n_eval: int,
+                       bn_batches: int) -> EvaluationBatches:
+    """The one builder of evaluation and BN-recalibration batches, picked by `seed` alone.
+
+    `evaluate_runs` (Stage-1 evaluation) and `make_stage2_data` (Stage 2) both call it, so the two
+    measure a path's accuracy on the same images after the same recalibration. The BN batch size does
+    not depend on `n_eval`. Arguments are validated by the callers (non-negative `bn_batches`, positive rest).
+    """
+    n_eval = min(n_eval, len(valid))
+    b = min(batch_size, n_eval)
+    bn = train.fixed_batches(min(batch_size, len(train)), bn_batches, seed=seed, augment=True) if bn_batches else None
+    return EvaluationBatches(valid.fixed_batches(b, max(1, n_eval // b), seed=seed), bn, n_eval)
 
 
 def _subset(n: int, k: int | None, seed: int, *, name: str) -> torch.Tensor | None:

@@ -51,7 +51,7 @@ from ..exceptions import InvalidParameterError
 from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
 from ..space import EDGES, OPS, Arch
-from .data import DeviceSplit, load_stage1_data
+from .data import DeviceSplit, evaluation_batches, load_stage1_data
 from .evaluate import predict_accuracies
 from .loop import space_ground_truth
 from .methods import PUP_DEFAULTS
@@ -110,7 +110,7 @@ class Stage2Data:
 
 def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, batch_size: int = 256, n_eval: int = 5000,
                      bn_batches: int = 20, proxy_batch: int = 64) -> Stage2Data:
-    """Fixed, seeded batches from the two halves (as `evaluate_runs` picks them).
+    """Fixed, seeded batches from the two halves: valid and BN batches from `evaluation_batches`, as `evaluate_runs`.
 
     Parameters
     ----------
@@ -127,13 +127,12 @@ def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, b
     """
     caller = "make_stage2_data"
     seed = check_int("seed", seed, caller=caller, minimum=0)
-    n_eval = min(check_int("n_eval", n_eval, caller=caller, minimum=1), len(valid))
-    bs = min(check_int("batch_size", batch_size, caller=caller, minimum=1), n_eval)
+    n_eval = check_int("n_eval", n_eval, caller=caller, minimum=1)
+    batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1)
     bn_batches = check_int("bn_batches", bn_batches, caller=caller, minimum=0)
     proxy_batch = min(check_int("proxy_batch", proxy_batch, caller=caller, minimum=1), len(train))
-    bn = train.fixed_batches(min(bs, len(train)), bn_batches, seed=seed, augment=True) if bn_batches else None
-    return Stage2Data(valid.fixed_batches(bs, max(1, n_eval // bs), seed=seed), bn,
-                      train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0], train)
+    batches = evaluation_batches(train, valid, seed=seed, batch_size=batch_size, n_eval=n_eval, bn_batches=bn_batches)
+    return Stage2Data(batches.valid, batches.bn, train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0], train)
 
 
 def _device(run: LoadedRun) -> torch.device:
