@@ -16,7 +16,7 @@ from nasbench_eval.train import (
     recalibrate_bn, save_run, train_stage1,
 )
 from nasbench_eval.train import batched_eval, evaluate
-from nasbench_eval.train.stage2 import make_stage2_data
+from nasbench_eval.stage2 import make_stage2_data
 from nasbench_eval.train.prediction_store import STORE_NAME, context_key, prediction_context
 
 from conftest import STAGE1_TINY as TINY

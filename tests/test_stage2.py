@@ -18,8 +18,8 @@ from nasbench_eval.space import OPS, Arch
 from nasbench_eval.train import (
     DeviceSplit, LoadedRun, load_run, predict_accuracies, recalibrate_bn, save_run, train_stage1,
 )
-from nasbench_eval.train import stage2
-from nasbench_eval.train.stage2 import (
+from nasbench_eval.stage2 import selection as stage2
+from nasbench_eval.stage2.selection import (
     SELECTORS, baseline_run, draw_archs, make_stage2_data, run_selector, select_prune, stage2_distribution, subspace_codes,
 )
 

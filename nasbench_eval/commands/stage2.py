@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..benchmarks import create_benchmark
-from ..train import load_run, load_stage1_data
 from ..data.specs import get_spec
+from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
+from ..train import load_run, load_stage1_data
 from ..train.loop import space_ground_truth
-from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 
 HELP = "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)"
 

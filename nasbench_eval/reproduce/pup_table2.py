@@ -12,9 +12,9 @@ from types import MappingProxyType
 import pandas as pd
 
 from ..metrics import format_mean_std
+from ..stage2 import BASELINES
 from ..train.grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from ..train.methods import METHODS
-from ..train.stage2 import BASELINES
 from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
 from .published import Published
 

@@ -36,17 +36,17 @@ from tqdm import tqdm
 
 from .._json import dumps, write_json
 from .._validation import check_int, check_option
+from ..data.specs import DATASET_SPECS, get_spec
 from ..exceptions import InvalidParameterError
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
 from ..nets.supernet import SUBSPACES
+from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 from .data import load_stage1_data
 from .evaluate import evaluate_runs
-from ..data.specs import DATASET_SPECS, get_spec
 from .loop import resolve_hparams, space_ground_truth, train_stage1
 from .methods import METHODS
 from .run import FILES as RUN_FILES
 from .run import LoadedRun, load_run, save_run
-from .stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 
 PUP_METHODS = ("darts", "darts_minus", "snas", "gdas", "drnas")
 """[PUP] Table 2 rows (darts, darts-, snas, gdas, dirichlet), in the paper's order."""

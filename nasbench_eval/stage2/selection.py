@@ -51,11 +51,11 @@ from ..exceptions import InvalidParameterError
 from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
 from ..space import EDGES, OPS, Arch
-from .data import DeviceSplit, evaluation_batches, load_stage1_data
-from .evaluate import predict_accuracies
-from .loop import space_ground_truth
-from .methods import PUP_DEFAULTS
-from .run import LoadedRun
+from ..train.data import DeviceSplit, evaluation_batches, load_stage1_data
+from ..train.evaluate import predict_accuracies
+from ..train.loop import space_ground_truth
+from ..train.methods import PUP_DEFAULTS
+from ..train.run import LoadedRun
 
 PROXY_SELECTORS = ("synflow", "jacob_cov")
 SAMPLING_SELECTORS = ("valid", *PROXY_SELECTORS)
