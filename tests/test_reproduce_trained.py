@@ -16,7 +16,7 @@ from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.reproduce import interchoice, pup_table2
 from nasbench_eval.reproduce.experiment import ExperimentContext, reduction_note
 from nasbench_eval.reproduce.trained import list_experiments
-from nasbench_eval.train.grid import GridResult, GridSpec, applicable_selectors, run_grid, summarize_grid
+from nasbench_eval.reproduce.grid import GridResult, GridSpec, applicable_selectors, run_grid, summarize_grid
 
 from conftest import STAGE1_TINY as TINY
 from conftest import random_split as _split

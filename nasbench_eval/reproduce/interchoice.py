@@ -23,9 +23,9 @@ from ..benchmarks import create_benchmark
 from ..metrics import aggregate_improvement, benchmark_codes, improvement_curve, self_consistency
 from ..nets.supernet import SUBSPACES
 from ..train import evaluate_runs, load_stage1_data, train_stage1
-from ..train.grid import cached_json, check_settings, ensure_run, run_summary
 from ..train.methods import SPOS_DEFAULTS
 from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .grid import cached_json, check_settings, ensure_run, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"

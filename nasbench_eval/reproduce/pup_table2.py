@@ -1,6 +1,6 @@
 """[PUP] Table 2: every Stage-1 x Stage-2 combination on CIFAR-10 (NB201 test error, mean ± std over seeds 10-12).
 
-Runs `nasbench_eval.train.grid.run_grid` with [PUP]'s settings and sets our numbers beside the
+Runs `nasbench_eval.reproduce.grid.run_grid` with [PUP]'s settings and sets our numbers beside the
 transcribed table; the grid's baselines add the reliance statistics (spec §7.3; published values
 from [PUP]'s released baseline files, spec §11.2) and the combination-score ranking (spec §8).
 """
@@ -13,9 +13,9 @@ import pandas as pd
 
 from ..metrics import format_mean_std
 from ..stage2 import BASELINES
-from ..train.grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from ..train.methods import METHODS
 from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from .published import Published
 
 PUP = "Picking up the pieces: separately evaluating supernet training and architecture selection (anonymous, under review)"

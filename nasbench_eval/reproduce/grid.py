@@ -41,12 +41,12 @@ from ..exceptions import InvalidParameterError
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
 from ..nets.supernet import SUBSPACES
 from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
-from .data import load_stage1_data
-from .evaluate import evaluate_runs
-from .loop import resolve_hparams, space_ground_truth, train_stage1
-from .methods import METHODS
-from .run import FILES as RUN_FILES
-from .run import LoadedRun, load_run, save_run
+from ..train.data import load_stage1_data
+from ..train.evaluate import evaluate_runs
+from ..train.loop import resolve_hparams, space_ground_truth, train_stage1
+from ..train.methods import METHODS
+from ..train.run import FILES as RUN_FILES
+from ..train.run import LoadedRun, load_run, save_run
 
 PUP_METHODS = ("darts", "darts_minus", "snas", "gdas", "drnas")
 """[PUP] Table 2 rows (darts, darts-, snas, gdas, dirichlet), in the paper's order."""
