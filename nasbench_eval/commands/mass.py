@@ -9,8 +9,8 @@ import numpy as np
 from ..benchmarks import DATASETS, create_benchmark
 from ..exceptions import CorruptDataError, DataNotFoundError
 from ..metrics import arch_probs, benchmark_codes, biased_sampler_probs, edge_probs, mass_curve
+from ..metrics.plots import plot_mass
 from ..metrics.sampling import KINDS
-from ..plots import plot_mass
 from ..scorefile import default_plot_path
 from ..space import EDGES, OPS, Arch
 

@@ -265,7 +265,7 @@ def _metrics(runs, indices, y_true, preds, codes, acc_space, *, k_min: int, n_gr
 
 def write_evaluation(ev: Stage1Evaluation, out_dir: str | os.PathLike, *, title: str | None = None) -> dict[str, Path]:
     """Write ``predictions.csv`` (index, y_true, one column per run) and the improvement / recall / mass plots."""
-    from ..plots import plot_improvement, plot_mass, plot_recall
+    from ..metrics.plots import plot_improvement, plot_mass, plot_recall
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cols = ["index", "y_true"] + [f"pred_{i}" for i in range(len(ev.runs))]
