@@ -22,6 +22,7 @@ import time
 
 import torch
 
+from nasbench_eval._json import write_json
 from nasbench_eval.engine import score_many
 from nasbench_eval.engine.sizing import auto_group_size
 from nasbench_eval.data.specs import DATASET_SPECS
@@ -131,8 +132,7 @@ def write(args, argv, device, rows, per_arch_s) -> pathlib.Path:
                             + ("" if len(core_done) == len(CORE) else f"; missing {sorted(set(CORE) - set(core_done))}")),
     }
     path = pathlib.Path(args.out) if args.out else RESULTS / f"proxy_throughput_{device.type}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_json(path, out)   # strict JSON: a non-finite number (e.g. a NaN-vs-number mismatch) is written as null
     return path
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._json import dumps
+from .._json import write_json
 from ..benchmarks import METRICS, column_name, create_benchmark
 from ..metrics import bootstrap_ci, kendall_tau, pearson_r, spearman_rho
 from ..metrics.plots import plot_scatter
@@ -78,7 +78,7 @@ def run(args) -> dict:
         "dataset": args.dataset, "target": gt_col, "n_archs": len(indices), "seed": args.seed, "profile": args.profile,
         "metrics": results, "scores_file": str(out / "scores.csv"), "plot": str(scatter), "store": store_path,
     }
-    (out / "summary.json").write_text(dumps(summary, indent=2))
+    write_json(out / "summary.json", summary)
     return summary
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._json import dumps
+from .._json import write_json
 from ..train.evaluate import evaluate_runs, write_evaluation
 
 HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency"
@@ -30,7 +30,7 @@ def run(args) -> dict:
     out = Path(args.out) if args.out else Path(args.runs[0]) / "stage1_eval"
     paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
     result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary, "files": {k: str(v) for k, v in paths.items()}}
-    (out / "stage1_eval.json").write_text(dumps(result) + "\n")
+    write_json(out / "stage1_eval.json", result, indent=None)
     result["files"]["json"] = str(out / "stage1_eval.json")
     return result
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._json import dumps
+from .._json import write_json
 from .runner import DECIMALS
 
 LABELS = {"accuracy": "acc", "score": "score", "kendall_tau": "tau"}
@@ -95,5 +95,5 @@ def write(result: dict, out_dir) -> dict:
     files = {"markdown": out / f"{name}.md", "csv": out / f"{name}.csv", "json": out / f"{name}.json"}
     files["markdown"].write_text(markdown(result))
     to_frame(result).to_csv(files["csv"], index=False)
-    files["json"].write_text(dumps(result, indent=2))
+    write_json(files["json"], result)
     return {k: str(v) for k, v in files.items()}

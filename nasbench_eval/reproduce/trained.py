@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from .._json import dumps
+from .._json import write_json
 from ..exceptions import UnknownNameError
 from ..provenance import provenance
 from . import interchoice, pup_table2
@@ -46,7 +46,7 @@ def write_experiment(exp: Experiment, result: dict, out_dir) -> dict:
     result["files"] = paths
     files["markdown"].write_text(exp.markdown(result))
     exp.frame(result).to_csv(files["csv"], index=False)
-    files["json"].write_text(dumps(result, indent=2) + "\n")
+    write_json(files["json"], result)
     return paths
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._json import dumps
+from .._json import write_json
 from ..device import resolve_device
 from ..exceptions import CorruptDataError, DataNotFoundError
 from ..nets.supernet import Supernet
@@ -44,20 +44,19 @@ def save_run(result: Stage1Result, out_dir: str | os.PathLike) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     net, m = result.supernet, result.method
-    (out / "config.json").write_text(dumps({**result.config, "is_split": net.is_split}) + "\n")
+    write_json(out / "config.json", {**result.config, "is_split": net.is_split}, indent=None)
     torch.save(net.state_dict(), out / "supernet.pt")
     probs = m.edge_probs()
     np.save(out / "edge_probs.npy", probs)
-    (out / "edge_probs.json").write_text(dumps({"ops": list(OPS), "edge_probs": probs.tolist(), "kind": "probs"}) + "\n")
+    write_json(out / "edge_probs.json", {"ops": list(OPS), "edge_probs": probs.tolist(), "kind": "probs"}, indent=None)
     raw = m.raw_params()
     if raw is not None:
         full = _full_matrix(raw, net.op_indices)
         np.save(out / "alphas.npy", full)
         kind = "dirichlet_theta" if result.config["method"] == "drnas" else "softmax"
-        (out / "alphas.json").write_text(dumps({"ops": list(OPS), "alphas": [[v if np.isfinite(v) else None for v in row] for row in full.tolist()],
-                                                "kind": kind}) + "\n")
+        write_json(out / "alphas.json", {"ops": list(OPS), "alphas": full, "kind": kind}, indent=None)   # non-finite -> null
         torch.save(m.arch_parameters(), out / "arch.pt")
-    (out / "curves.json").write_text(dumps(result.curves) + "\n")
+    write_json(out / "curves.json", result.curves, indent=None)
     return out
 
 
