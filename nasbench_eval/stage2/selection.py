@@ -34,6 +34,8 @@ seeded ``seed``.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import itertools
 import math
 import time
@@ -50,6 +52,7 @@ from ..data.specs import FULL_DATASETS
 from ..exceptions import InvalidParameterError
 from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
+from ..registry import Registry
 from ..space import EDGES, OPS, Arch
 from ..train.data import DeviceSplit, evaluation_batches, load_stage1_data
 from ..train.evaluate import predict_accuracies
@@ -240,7 +243,7 @@ def select_sampled(selector: str, run: LoadedRun, *, seed: int = 0, n_samples: i
 
 
 # ----------------------------------------------------------------------------------------- prune
-def select_prune(run: LoadedRun, **_) -> Stage2Result:
+def select_prune(run: LoadedRun) -> Stage2Result:
     """Argmax of each edge's learned distribution over the run's subspace ops (ties -> the first)."""
     if run.alphas is None:
         raise InvalidParameterError(f"select_prune(): run method={run.config.get('method')!r} has no architecture parameters; "
@@ -325,7 +328,7 @@ def _finetuner(run: LoadedRun, net: Supernet, data: Stage2Data, *, epochs: int, 
 
 
 def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = None, data_dir=None,
-                   finetune_epochs: int = 0, finetune_lr: float | None = None, **_) -> Stage2Result:
+                   finetune_epochs: int = 0, finetune_lr: float | None = None) -> Stage2Result:
     """DARTS-PT perturbation-based selection on the mixed supernet (module docstring).
 
     The mixture starts from ``run.edge_probs`` (subspace columns); ops with probability 0 count as
@@ -375,23 +378,36 @@ def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = N
 
 
 # ----------------------------------------------------------------------------------------- registry
-def _sampled(name: str):
-    def select(run, *, seed=0, n_samples=100, data=None, ground_truth=None, data_dir=None, **_):
-        return select_sampled(name, run, seed=seed, n_samples=n_samples, data=data, ground_truth=ground_truth, data_dir=data_dir)
-    select.__doc__ = f"``{name}`` selector: `select_sampled` with selector={name!r}."
+SELECTOR_KEYWORDS = ("seed", "n_samples", "data", "ground_truth", "data_dir", "finetune_epochs", "finetune_lr")
+"""The keywords every selector accepts; one it does not use is ignored, any other keyword is an error."""
+
+
+def _selector(name: str, fn: Callable[..., Stage2Result]) -> Callable[..., Stage2Result]:
+    """`fn` behind the one selector interface: ``f(run, **keywords of SELECTOR_KEYWORDS)``."""
+    used = set(inspect.signature(fn).parameters)
+
+    def select(run: LoadedRun, **kwargs) -> Stage2Result:
+        unknown = [k for k in kwargs if k not in SELECTOR_KEYWORDS]
+        if unknown:
+            raise InvalidParameterError(f"{name} selector: keyword {unknown[0]!r} is not a selector option; "
+                                        f"expected some of {list(SELECTOR_KEYWORDS)}.")
+        return fn(run, **{k: v for k, v in kwargs.items() if k in used})
+    select.__doc__ = fn.__doc__
     return select
 
 
-SELECTORS: dict[str, Callable[..., Stage2Result]] = {
-    "prune": select_prune, "valid": _sampled("valid"), "synflow": _sampled("synflow"),
-    "jacob_cov": _sampled("jacob_cov"), "perturb": select_perturb,
-}
+SELECTORS = Registry("selector", "selectors")
 """Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr) -> Stage2Result``
-(keywords a selector does not use are ignored)."""
+(`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises InvalidParameterError)."""
+SELECTORS.add("prune", _selector("prune", select_prune))
+for _name in SAMPLING_SELECTORS:
+    SELECTORS.add(_name, _selector(_name, functools.partial(select_sampled, _name)),
+                  description=f"``{_name}`` selector: `select_sampled` with selector={_name!r}.")
+SELECTORS.add("perturb", _selector("perturb", select_perturb))
 
 
 def run_selector(selector: str, run: LoadedRun, **kwargs) -> Stage2Result:
-    """Run the selector named `selector` (a key of `SELECTORS`) on `run`."""
+    """Run the selector named `selector` (a key of `SELECTORS`) on `run`; `kwargs` from `SELECTOR_KEYWORDS`."""
     return SELECTORS[check_option("selector", selector, SELECTORS, caller="run_selector")](run, **kwargs)
 
 
@@ -473,7 +489,7 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
+    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result", "baseline_run",
     "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
     "select_prune", "select_sampled", "selection_truth", "stage2_distribution", "subspace_codes",
 ]
