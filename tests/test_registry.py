@@ -5,12 +5,15 @@ import pytest
 
 from nasbench_eval.exceptions import NasBenchEvalError, UnknownNameError
 from nasbench_eval.registry import BENCHMARKS, METRICS, PROXIES, SEARCHERS, Registry
+from nasbench_eval.reproduce import REPRODUCTIONS
+from nasbench_eval.reproduce.runner import RUNNERS
 from nasbench_eval.spidernet.config import STRATEGIES, Strategy
 from nasbench_eval.stage2 import SELECTORS
 from nasbench_eval.train.methods import METHODS, Stage1Method
 
 
-@pytest.mark.parametrize("family", [PROXIES, METRICS, BENCHMARKS, SEARCHERS, METHODS, SELECTORS, STRATEGIES])
+@pytest.mark.parametrize("family", [PROXIES, METRICS, BENCHMARKS, SEARCHERS, METHODS, SELECTORS, STRATEGIES,
+                                    REPRODUCTIONS, RUNNERS])
 def test_every_named_family_is_a_registry(family):
     assert isinstance(family, Registry) and len(family) == len(list(family)) > 0
 

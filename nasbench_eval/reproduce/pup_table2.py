@@ -14,7 +14,7 @@ import pandas as pd
 from ..metrics import format_mean_std
 from ..stage2 import BASELINES
 from ..train.methods import METHODS
-from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .base import Reproduction, ReproductionContext, head_lines, header, md_table, reduction_note, stat, tail_lines
 from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from .published import Published
 
@@ -72,7 +72,7 @@ NOTES = (
 )
 
 
-def _spec(ctx: ExperimentContext) -> GridSpec:
+def _spec(ctx: ReproductionContext) -> GridSpec:
     seeds = ctx.seed_list(PAPER_SEEDS, quick=1)
     if ctx.quick:
         hparams = {**QUICK_HPARAMS, **({"epochs": ctx.epochs} if ctx.epochs else {})}
@@ -116,14 +116,14 @@ def _reliance(summary: dict) -> list[dict]:
     return out
 
 
-def run(ctx: ExperimentContext) -> dict:
+def run(ctx: ReproductionContext) -> dict:
     """Run (or resume) the grid in ``ctx.work`` and compare it with [PUP] Table 2."""
     spec = _spec(ctx)
     grid = run_grid(spec, ctx.work, device=ctx.device, data_dir=ctx.data_dir, progress=ctx.progress)
     summary = summarize_grid(grid)
     paper_epochs = {"Stage-1 methods": METHODS["darts"].defaults["epochs"], BASELINE_METHOD: BASELINE_EPOCHS}
     return {
-        **header(EXPERIMENT, ctx, reduction=reduction_note(ctx, paper_epochs), notes=NOTES),
+        **header(REPRODUCTION, ctx, reduction=reduction_note(ctx, paper_epochs), notes=NOTES),
         "settings": {"methods": list(spec.methods), "selectors": list(spec.selectors), "seeds": list(spec.seeds),
                      **spec.settings()},
         "rows": _rows(summary), "reliance": _reliance(summary), "stage1": summary["stage1"],
@@ -193,5 +193,5 @@ def frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-EXPERIMENT = Experiment("pup-table2", "Stage-1 x Stage-2 combinations on CIFAR-10 (NB201 test error)", PUP, "Table 2",
-                        run, markdown, frame)
+REPRODUCTION = Reproduction("pup-table2", "Stage-1 x Stage-2 combinations on CIFAR-10 (NB201 test error)", PUP,
+                            "Table 2", run, markdown, frame)
