@@ -113,10 +113,11 @@ def evaluation_batches(train: DeviceSplit, valid: DeviceSplit, *, seed: int, bat
     return EvaluationBatches(valid.fixed_batches(b, max(1, n_eval // b), seed=seed), bn, n_eval)
 
 
-def _subset(n: int, k: int | None, seed: int, *, name: str) -> torch.Tensor | None:
+def seeded_subset(n: int, k: int | None, seed: int, *, name: str, caller: str) -> torch.Tensor | None:
+    """Sorted indices of `k` of `n` items picked by `seed` (quick runs); None when `k` is None (keep all)."""
     if k is None:
         return None
-    k = check_int(name, k, caller="load_stage1_data", minimum=1, maximum=n)
+    k = check_int(name, k, caller=caller, minimum=1, maximum=n)
     return torch.sort(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]).values
 
 
@@ -149,7 +150,7 @@ def load_stage1_data(dataset: str = "cifar10", *, n_train: int | None = None, n_
     halves = train_valid_split(labels, SPLIT_SEED)
     splits = []
     for half, k, name in zip(halves, (n_train, n_valid), ("n_train", "n_valid")):
-        sub = _subset(len(half), k, subset_seed, name=name)
+        sub = seeded_subset(len(half), k, subset_seed, name=name, caller="load_stage1_data")
         idx = half if sub is None else half[sub]
         splits.append(DeviceSplit(images[idx].to(dev), labels[idx].to(dev), source))
     return splits[0], splits[1]
