@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._json import write_json
+from ..metrics import format_mean_std
 from ..train.evaluate import evaluate_runs, write_evaluation
 
 HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency"
@@ -42,8 +43,8 @@ def format_text(r: dict) -> str:
         lines.append(f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I {run['improvement_at_k_min']:+.3f}  "
                      f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}{cached}")
     s = r["summary"]
-    lines.append(f"mean ± std: tau {s['kendall_tau'][0]:.3f} ± {s['kendall_tau'][1]:.3f}, "
-                 f"I {s['improvement_at_k_min'][0]:.3f} ± {s['improvement_at_k_min'][1]:.3f}")
+    lines.append(f"mean ± std: tau {format_mean_std(s['kendall_tau'], decimals=3)}, "
+                 f"I {format_mean_std(s['improvement_at_k_min'], decimals=3)}")
     if "self_consistency" in s:
         lines.append(f"self-consistency (Kendall tau): {s['self_consistency']['kendall_tau']:.3f}")
     lines += [f"{k}: {v}" for k, v in r["files"].items()]
