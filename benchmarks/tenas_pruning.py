@@ -63,7 +63,8 @@ def main(argv=None) -> int:
     }
     out = Path(args.out) if args.out else RESULTS / f"tenas_pruning_{args.dataset}_{args.start}_{args.device.split(':')[0]}.json"
     write_json(out, record)
-    print(f"{args.dataset}: {format_mean_std(acc)} (published {PUBLISHED[args.dataset][0]} ± {PUBLISHED[args.dataset][1]}); wrote {out}")
+    pub_mean, pub_std = PUBLISHED[args.dataset]
+    print(f"{args.dataset}: {format_mean_std(acc)} (published {pub_mean} ± {pub_std}); wrote {out}")
     return 0
 
 

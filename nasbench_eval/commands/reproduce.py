@@ -35,7 +35,8 @@ def run(args) -> dict:
     if args.list:
         return _listing()
     if args.name is None:
-        raise InvalidParameterError(f"reproduce(): name=None is missing; expected one of {list(REPRODUCTIONS)} (or --list).")
+        raise InvalidParameterError(
+            f"reproduce(): name=None is missing; expected one of {list(REPRODUCTIONS)} (or --list).")
     name = REPRODUCTIONS.get(args.name).name
     ctx = ReproductionContext(args.out or f"out/reproduce/{name}{'-quick' if args.quick else ''}", device=args.device,
                               data_dir=args.data_dir, quick=args.quick, seeds=args.seeds, epochs=args.epochs,
@@ -51,4 +52,5 @@ def format_text(result: dict) -> str:
         lines += ["", "trained (supernets; --quick for a CPU-sized run, --epochs to shorten):"]
         return "\n".join(lines + [f"{t['name']:<{width}}  {t['source']:<16} {t['title']}" for t in result["experiments"]])
     store = f"   store: {result['store']}" if "store" in result else ""
-    return REPRODUCTIONS[result["reproduction"]].markdown(result) + f"\nwritten: {', '.join(result['files'].values())}{store}"
+    written = f"\nwritten: {', '.join(result['files'].values())}{store}"
+    return REPRODUCTIONS[result["reproduction"]].markdown(result) + written

@@ -20,7 +20,8 @@ def add_arguments(p):
     p.add_argument("--cells-per-stage", type=int, help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
     p.add_argument("--channels", type=int, dest="C", help="channels C of the first stage (default 16)")
     p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
-    p.add_argument("--dataset", default="cifar10", choices=list(DATASET_SPECS), help="training images to split (default cifar10)")
+    p.add_argument("--dataset", default="cifar10", choices=list(DATASET_SPECS),
+                   help="training images to split (default cifar10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
     p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")

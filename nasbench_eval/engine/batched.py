@@ -353,7 +353,8 @@ def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", s
     dev = resolve_device(device)
     if group_size is None:
         settings = resolve_settings(name, profile, caller="score_many", **options)
-        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=DATASET_SPECS[dataset].resolution if dataset in DATASET_SPECS else 32)
+        res = DATASET_SPECS[dataset].resolution if dataset in DATASET_SPECS else 32
+        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=res)
     group_size = check_int("group_size", group_size, caller="score_many", minimum=1)
     records: list[ScoreRecord] = []
     for _, recs in iter_groups(list(archs), lambda g: score_group(g, name, batch, dataset=dataset, seed=seed, device=dev,

@@ -65,7 +65,8 @@ def get_table(name: str) -> TableSpec:
     """The rows and published numbers of table `name` (UnknownNameError with suggestions otherwise)."""
     spec = REPRODUCTIONS[name].spec
     if spec is None:
-        raise InvalidParameterError(f"get_table(): name={name!r} is a trained reproduction; expected one of {list_tables()}.")
+        raise InvalidParameterError(
+            f"get_table(): name={name!r} is a trained reproduction; expected one of {list_tables()}.")
     return spec
 
 

@@ -26,6 +26,7 @@ def list_searchers(pattern: str = "*") -> list[str]:
 
 __all__ = [
     "DEFAULT_REPORT", "AgingPopulation", "Budget", "Candidate", "Member", "Objective", "PruneRound", "PruningResult",
-    "SearchResult", "TableObjective", "Trajectory", "ground_truth_objective", "list_searchers", "mutate_index", "random_search",
+    "SearchResult", "TableObjective", "Trajectory", "ground_truth_objective", "list_searchers", "mutate_index",
+    "random_search",
     "regularized_evolution", "summarize", "table_objective", "tenas_prune",
 ]

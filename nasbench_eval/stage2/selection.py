@@ -489,7 +489,8 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result", "baseline_run",
-    "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
-    "select_prune", "select_sampled", "selection_truth", "stage2_distribution", "subspace_codes",
+    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result",
+    "baseline_run", "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy",
+    "score_valid", "select_perturb", "select_prune", "select_sampled", "selection_truth", "stage2_distribution",
+    "subspace_codes",
 ]

@@ -54,7 +54,7 @@ def save_run(result: Stage1Result, out_dir: str | os.PathLike) -> Path:
         full = _full_matrix(raw, net.op_indices)
         np.save(out / "alphas.npy", full)
         kind = "dirichlet_theta" if result.config["method"] == "drnas" else "softmax"
-        write_json(out / "alphas.json", {"ops": list(OPS), "alphas": full, "kind": kind}, indent=None)   # non-finite -> null
+        write_json(out / "alphas.json", {"ops": list(OPS), "alphas": full, "kind": kind}, indent=None)  # inf -> null
         torch.save(m.arch_parameters(), out / "arch.pt")
     write_json(out / "curves.json", result.curves, indent=None)
     return out
