@@ -22,9 +22,10 @@ import time
 
 import torch
 
+from nasbench_eval._json import write_json
 from nasbench_eval.engine import score_many
 from nasbench_eval.engine.sizing import auto_group_size
-from nasbench_eval.nets.cost import DATASET_SPECS
+from nasbench_eval.data.specs import DATASET_SPECS
 from nasbench_eval.proxies import resolve_settings, rows_needed, score_arch
 from nasbench_eval.space import NUM_ARCHS, all_archs
 
@@ -35,7 +36,7 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 def make_batch(proxy: str, dataset: str, device: torch.device, seed: int) -> tuple[tuple, str]:
     """The real proxy batch if the data mirror is found, else seeded N(0,1) images (same shape)."""
     rows = rows_needed(proxy)
-    res = DATASET_SPECS[dataset][1]
+    res = DATASET_SPECS[dataset].resolution
     try:
         from nasbench_eval.data import proxy_batch
         x, _ = proxy_batch(dataset, rows, seed=seed, augment=proxy == "ntk_cond", device=device)
@@ -131,8 +132,7 @@ def write(args, argv, device, rows, per_arch_s) -> pathlib.Path:
                             + ("" if len(core_done) == len(CORE) else f"; missing {sorted(set(CORE) - set(core_done))}")),
     }
     path = pathlib.Path(args.out) if args.out else RESULTS / f"proxy_throughput_{device.type}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_json(path, out)   # strict JSON: a non-finite number (e.g. a NaN-vs-number mismatch) is written as null
     return path
 
 

@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 
+from nasbench_eval._json import write_json
 from nasbench_eval.exceptions import NasBenchEvalError
 from nasbench_eval.nets.supernet import SUBSPACES, Supernet
 from nasbench_eval.provenance import provenance
@@ -150,8 +151,7 @@ def main(argv=None) -> int:
         "accuracies": want.tolist(),
     }
     path = pathlib.Path(args.out) if args.out else RESULTS / f"stage1_eval_throughput_{device.type}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_json(path, out)   # strict JSON: a non-finite number (e.g. a NaN-vs-number mismatch) is written as null
     print(path)
     return 0
 

@@ -18,7 +18,7 @@ import torch
 
 from nasbench_eval import create_benchmark
 from nasbench_eval._json import write_json
-from nasbench_eval.metrics import mean_std
+from nasbench_eval.metrics import format_mean_std, mean_std
 from nasbench_eval.provenance import provenance
 from nasbench_eval.reproduce.published import TE_TABLE1
 from nasbench_eval.search import tenas_prune
@@ -63,7 +63,8 @@ def main(argv=None) -> int:
     }
     out = Path(args.out) if args.out else RESULTS / f"tenas_pruning_{args.dataset}_{args.start}_{args.device.split(':')[0]}.json"
     write_json(out, record)
-    print(f"{args.dataset}: {acc.mean:.2f} ± {acc.std:.2f} (published {PUBLISHED[args.dataset][0]} ± {PUBLISHED[args.dataset][1]}); wrote {out}")
+    pub_mean, pub_std = PUBLISHED[args.dataset]
+    print(f"{args.dataset}: {format_mean_std(acc)} (published {pub_mean} ± {pub_std}); wrote {out}")
     return 0
 
 

@@ -1,10 +1,19 @@
-"""One registry class for proxies, metrics, benchmarks and searchers (timm-style decorators)."""
+"""One registry class for every named family (timm-style decorators).
+
+The four shared registries live here: proxies, metrics, benchmarks, searchers. The other families are
+`Registry` instances beside their entries: Stage-1 methods (`train.methods.METHODS`), Stage-2 selectors
+(`stage2.SELECTORS`), reproductions (`reproduce.REPRODUCTIONS`) and their row runners
+(`reproduce.runner.RUNNERS`), SpiderNet strategies (`spidernet.config.STRATEGIES`).
+A registry reads like a read-only mapping of name -> registered object (``reg[name]``, ``list(reg)``,
+``reg.values()``, ``name in reg``); ``reg.get(name)`` gives the `Entry` with its metadata.
+"""
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import inspect
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from dataclasses import dataclass, field
 
@@ -45,17 +54,24 @@ class Registry:
         """Decorator: register `fn` under `name` (default: its __name__) and optional short aliases."""
 
         def deco(fn):
-            key = name or fn.__name__
-            for k in (key, *aliases):
-                if k in self._entries or k in self._aliases:
-                    raise NasBenchEvalError(f"{self.kind} {k!r} registered twice ({fn.__module__}).")
-            doc = (fn.__doc__ or "").strip().splitlines()
-            self._entries[key] = Entry(key, fn, description=doc[0] if doc else "", **meta)
-            for alias in aliases:
-                self._aliases[alias] = (key, False)
-            return fn
+            return self.add(name or fn.__name__, fn, aliases=aliases, **meta)
 
         return deco
+
+    def add(self, name: str, obj, *, aliases: tuple[str, ...] = (), **meta):
+        """Register `obj` (a function, a class or a spec object) under `name` and optional aliases; returns `obj`.
+
+        The description defaults to the first docstring line of a function or class (``meta["description"]`` wins).
+        """
+        for k in (name, *aliases):
+            if k in self._entries or k in self._aliases:
+                raise NasBenchEvalError(f"{self.kind} {k!r} registered twice ({getattr(obj, '__module__', '?')}).")
+        doc = (obj.__doc__ or "").strip().splitlines() if inspect.isroutine(obj) or inspect.isclass(obj) else []
+        meta.setdefault("description", doc[0] if doc else "")
+        self._entries[name] = Entry(name, obj, **meta)
+        for alias in aliases:
+            self._aliases[alias] = (name, False)
+        return obj
 
     def deprecate(self, old: str, new: str) -> None:
         """Keep a renamed key working, with a DeprecationWarning on use."""
@@ -87,6 +103,22 @@ class Registry:
     def aliases(self) -> dict[str, str]:
         """Alias -> canonical key (deprecated aliases included)."""
         return {a: k for a, (k, _) in self._aliases.items()}
+
+    def __getitem__(self, name: str):
+        """The object registered under `name` or an alias (UnknownNameError with suggestions otherwise)."""
+        return self.get(name).fn
+
+    def __iter__(self) -> Iterator[str]:
+        """Canonical keys, in registration order."""
+        return iter(self._entries)
+
+    def values(self) -> list:
+        """The registered objects, in registration order."""
+        return [e.fn for e in self._entries.values()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(key, registered object) pairs, in registration order."""
+        return [(k, e.fn) for k, e in self._entries.items()]
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries or name in self._aliases

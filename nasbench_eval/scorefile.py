@@ -282,7 +282,7 @@ def column_curves(args, curve, plot, command: str, title: str) -> tuple[ScoreTab
     curve : callable
         ``curve(y_true, scores) -> curve object`` for one column (float64 arrays of the rows).
     plot : callable
-        ``plot(curves, path, title=...) -> Path`` (nasbench_eval.plots).
+        ``plot(curves, path, title=...) -> Path`` (nasbench_eval.metrics.plots).
     command, title : str
         Names the default plot file; the plot title, where ``{n}`` becomes the number of rows.
 

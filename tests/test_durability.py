@@ -157,7 +157,7 @@ def test_stage1_with_a_diverging_lr_fails_instead_of_saving_nan(tmp_path):
 GRID_SCRIPT = """
 import sys
 from conftest import STAGE1_TINY, random_split
-from nasbench_eval.train.grid import GridSpec, run_grid
+from nasbench_eval.reproduce.grid import GridSpec, run_grid
 from nasbench_eval import create_benchmark
 spec = GridSpec(methods=("darts",), selectors=("prune", "valid", "synflow"), seeds=(0, 1), hparams=STAGE1_TINY,
                 baselines=False, n_samples=3, bn_batches=1, batch_size=16, n_eval=16, proxy_batch=8, stage1_sample=8)

@@ -13,10 +13,9 @@ import torch
 
 from nasbench_eval.cli import main
 from nasbench_eval.exceptions import InvalidParameterError
-from nasbench_eval.reproduce import interchoice, pup_table2
-from nasbench_eval.reproduce.experiment import ExperimentContext, reduction_note
-from nasbench_eval.reproduce.trained import list_experiments
-from nasbench_eval.train.grid import GridResult, GridSpec, applicable_selectors, run_grid, summarize_grid
+from nasbench_eval.reproduce import interchoice, list_experiments, pup_table2
+from nasbench_eval.reproduce.base import ReproductionContext, reduction_note
+from nasbench_eval.reproduce.grid import GridResult, GridSpec, applicable_selectors, run_grid, summarize_grid
 
 from conftest import STAGE1_TINY as TINY
 from conftest import random_split as _split
@@ -144,20 +143,20 @@ def test_summarize_grid_by_hand():
 
 # ----------------------------------------------------------------------------------------- settings and published data
 def test_paper_settings_and_the_epochs_override(tmp_path):
-    full = pup_table2._spec(ExperimentContext(tmp_path))
+    full = pup_table2._spec(ReproductionContext(tmp_path))
     assert full.seeds == (10, 11, 12) and full.methods == ("darts", "darts_minus", "snas", "gdas", "drnas")
     assert full.method_hparams == {"rsps_biased": {"epochs": 250}} and full.hparams == {} and full.n_samples == 100
-    short = ExperimentContext(tmp_path, epochs=10)
+    short = ReproductionContext(tmp_path, epochs=10)
     assert pup_table2._spec(short).hparams == {"epochs": 10} and pup_table2._spec(short).method_hparams == {}
     note = reduction_note(short, {"Stage-1 methods": 100, "rsps_biased": 250})
     assert "REDUCED RUN" in note and "10" in note and "100 (Stage-1 methods)" in note and "250 (rsps_biased)" in note
-    assert reduction_note(ExperimentContext(tmp_path), {"x": 1}) is None
-    assert interchoice._hparams("split_175", ExperimentContext(tmp_path)) == {"split_epoch": 175}
+    assert reduction_note(ReproductionContext(tmp_path), {"x": 1}) is None
+    assert interchoice._hparams("split_175", ReproductionContext(tmp_path)) == {"split_epoch": 175}
     assert interchoice._hparams("split_125", short) == {"epochs": 10, "split_epoch": 5}
-    assert interchoice._hparams("split_200", ExperimentContext(tmp_path, epochs=2)) == {"epochs": 2, "split_epoch": 1}
-    assert ExperimentContext(tmp_path, seeds=5).seed_list((10, 11, 12), quick=1) == (10, 11, 12, 13, 14)
+    assert interchoice._hparams("split_200", ReproductionContext(tmp_path, epochs=2)) == {"epochs": 2, "split_epoch": 1}
+    assert ReproductionContext(tmp_path, seeds=5).seed_list((10, 11, 12), quick=1) == (10, 11, 12, 13, 14)
     with pytest.raises(InvalidParameterError, match="--epochs"):
-        ExperimentContext(tmp_path, epochs=0)
+        ReproductionContext(tmp_path, epochs=0)
 
 
 def test_transcribed_numbers(full_bench):

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nasbench_eval import InvalidParameterError, create_benchmark
+from nasbench_eval.metrics import format_mean_std
 from nasbench_eval.registry import SEARCHERS
 from nasbench_eval.search import (
-    AgingPopulation, Budget, Member, SearchResult, Trajectory, format_mean_std, ground_truth_objective,
+    AgingPopulation, Budget, Member, SearchResult, Trajectory, ground_truth_objective,
     list_searchers, mutate_index, random_search, regularized_evolution, summarize, table_objective,
 )
 
@@ -233,7 +234,7 @@ def test_e2_e3_mean_std_over_seeds_uses_ddof_0():
     assert s["n_seeds"] == 3 and s["error_mean"] == pytest.approx(7.5)
     assert s["error_std"] == pytest.approx(1.4719601444) and s["error_text"] == "7.50 ± 1.47"
     assert s["regret_text"] == "7.50 ± 1.47" and s["accuracy_text"] == "92.50 ± 1.47"
-    assert format_mean_std(7.5, 1.4719601444, decimals=3) == "7.500 ± 1.472"
+    assert format_mean_std((7.5, 1.4719601444), decimals=3) == "7.500 ± 1.472"
 
 
 # ---- registry ----------------------------------------------------------------------------------------------

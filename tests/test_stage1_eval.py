@@ -15,7 +15,8 @@ from nasbench_eval.train import (
     GroupedSupernet, PredictionStore, evaluate_runs, iter_group_predictions, predict_accuracies, predict_cached,
     recalibrate_bn, save_run, train_stage1,
 )
-from nasbench_eval.train import batched_eval
+from nasbench_eval.train import batched_eval, evaluate
+from nasbench_eval.stage2 import make_stage2_data
 from nasbench_eval.train.prediction_store import STORE_NAME, context_key, prediction_context
 
 from conftest import STAGE1_TINY as TINY
@@ -252,6 +253,27 @@ def test_evaluate_runs_caches_in_the_run_directory(tiny_runs, full_bench, tmp_pa
     np.testing.assert_array_equal(second.predictions, first.predictions)
     uncached = evaluate_runs([dirs["full"]], **{**kw, "bn_batches": 0}, cache=False)
     assert uncached.runs[0]["predictions_cached"] is None and len(calls) == 6
+
+
+def test_stage1_evaluation_and_stage2_see_the_same_batches(tiny_runs, full_bench, monkeypatch):
+    """With n_eval < batch_size Stage 2 used to shrink its BN batches to n_eval images (issue 13); now both
+    measure on the same valid batches after recalibrating on the same full-size BN batches."""
+    data, dirs = tiny_runs
+    seen = {}
+
+    def spy(supernet, archs, valid_batches, *, bn_batches=None, **_):
+        seen["valid"], seen["bn"] = valid_batches, bn_batches
+        raise KeyboardInterrupt
+    monkeypatch.setattr(evaluate, "predict_cached", spy)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_runs([dirs["full"]], sample=4, bn_batches=2, batch_size=32, n_eval=16, seed=3, data=data,
+                      bench=full_bench, cache=False)
+    stage2 = make_stage2_data(*data, seed=3, batch_size=32, n_eval=16, bn_batches=2)
+    assert [len(y) for _, y in seen["valid"]] == [16] and [len(y) for _, y in seen["bn"]] == [32, 32]
+    for ours, theirs in ((seen["valid"], stage2.valid), (seen["bn"], stage2.bn)):
+        assert len(ours) == len(theirs)
+        for (x1, y1), (x2, y2) in zip(ours, theirs):
+            assert torch.equal(x1, x2) and torch.equal(y1, y2)
 
 
 def test_evaluate_runs_sample_none_covers_the_whole_subspace(tiny_runs, full_bench):

@@ -18,8 +18,8 @@ from nasbench_eval.space import OPS, Arch
 from nasbench_eval.train import (
     DeviceSplit, LoadedRun, load_run, predict_accuracies, recalibrate_bn, save_run, train_stage1,
 )
-from nasbench_eval.train import stage2
-from nasbench_eval.train.stage2 import (
+from nasbench_eval.stage2 import selection as stage2
+from nasbench_eval.stage2.selection import (
     SELECTORS, baseline_run, draw_archs, make_stage2_data, run_selector, select_prune, stage2_distribution, subspace_codes,
 )
 
@@ -247,6 +247,18 @@ def test_cli_stage2_bad_input_exits_2(darts_dir, shared_data, tmp_path, capsys):
     assert main(["stage2", str(tmp_path / "nope"), "--selector", "prune", "--data-dir", str(shared_data)]) == 2
     assert "nope' is not a folder" in capsys.readouterr().err
     assert set(SELECTORS) == {"prune", "valid", "synflow", "jacob_cov", "perturb"}
+
+
+def test_selectors_reject_unknown_keywords_and_accept_the_shared_ones():
+    probs = np.full((6, 5), 0.2)
+    probs[:, 3] = 0.6
+    run = _hand_run(probs, alphas=np.log(probs))
+    for call in (lambda: run_selector("valid", run, seed=0, n_sample=3),
+                 lambda: SELECTORS["prune"](run, finetune_epoch=1), lambda: run_selector("perturb", run, lr=0.1)):
+        with pytest.raises(InvalidParameterError, match="is not a selector option; expected some of"):
+            call()
+    # prune uses none of the shared keywords: they are accepted and change nothing
+    assert run_selector("prune", run, seed=9, n_samples=3, finetune_epochs=2).arch == select_prune(run).arch
 
 
 # ----------------------------------------------------------------------------------------- perturb fine-tuning (DARTS-PT)

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from nasbench_eval.cli import main
+from nasbench_eval.data import crop_flip
 from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.metrics import biased_sampler_probs, kendall_tau
 from nasbench_eval.nets.supernet import Supernet
 from nasbench_eval.space import Arch
 from nasbench_eval.train import (
-    METHODS, device_crop_flip, evaluate_runs, load_run, load_stage1_data, predict_accuracies,
+    METHODS, evaluate_runs, load_run, load_stage1_data, predict_accuracies,
     recalibrate_bn, save_run, train_stage1,
 )
 from nasbench_eval.train.methods import RSPSBiased
@@ -40,10 +41,10 @@ def _train(method, data, fake_truth, seed=0, **hp):
 
 
 # ----------------------------------------------------------------------------------------- data
-def test_device_crop_flip_is_a_seeded_translation_and_flip():
+def test_crop_flip_is_a_seeded_translation_and_flip():
     x = torch.randint(0, 256, (6, 8, 8, 3), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-    out = device_crop_flip(x, 2, torch.Generator().manual_seed(5))
-    assert torch.equal(out, device_crop_flip(x, 2, torch.Generator().manual_seed(5)))
+    out = crop_flip(x, 2, torch.Generator().manual_seed(5))
+    assert torch.equal(out, crop_flip(x, 2, torch.Generator().manual_seed(5)))
     padded = torch.nn.functional.pad(x, (0, 0, 2, 2, 2, 2))
     for i in range(6):
         windows = [padded[i, oy:oy + 8, ox:ox + 8] for oy in range(5) for ox in range(5)]

@@ -7,11 +7,11 @@ import sys
 
 import numpy as np
 
-from .._json import dumps
+from .._json import write_json
 from .._validation import MAX_BOOT, MAX_EPOCHS, check_out_dir, int_arg, kept_on_failure
 from ..benchmarks import METRICS, column_name, create_benchmark
 from ..metrics import bootstrap_ci, kendall_tau, pearson_r, spearman_rho
-from ..plots import plot_scatter
+from ..metrics.plots import plot_scatter
 from ..proxies import get_proxy
 from ..score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
@@ -98,7 +98,7 @@ def run(args) -> dict:
             "profile": args.profile, "metrics": results, "scores_file": str(out / "scores.csv"), "plot": str(scatter),
             "store": store_path,
         }
-        (out / "summary.json").write_text(dumps(summary, indent=2))
+        write_json(out / "summary.json", summary)
     return summary
 
 

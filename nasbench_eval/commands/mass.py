@@ -10,8 +10,8 @@ from .._validation import MAX_EPOCHS, check_out_file, int_arg
 from ..benchmarks import DATASETS, create_benchmark
 from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
 from ..metrics import arch_probs, benchmark_codes, biased_sampler_probs, edge_probs, mass_curve
+from ..metrics.plots import plot_mass
 from ..metrics.sampling import KINDS
-from ..plots import plot_mass
 from ..scorefile import PLOT_SUFFIXES, default_plot_path
 from ..space import EDGES, OPS, Arch
 

@@ -20,10 +20,11 @@ from .._validation import (
     int_arg,
 )
 from ..exceptions import NasBenchEvalError
+from ..data.specs import DATASET_SPECS
 from ..nets.supernet import SUBSPACES
 from ..paths import cache_dir
 from ..train import METHODS, save_run, train_stage1
-from ..train.loop import GT_DATASET, resolve_hparams
+from ..train.loop import resolve_hparams
 
 CHECKPOINT = "checkpoint.pt"
 """State after the last finished epoch, in the run folder: a rerun of the same command resumes from it."""
@@ -43,7 +44,8 @@ def add_arguments(p):
                    help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
     p.add_argument("--channels", type=int_arg(1, 1024), dest="C", help="channels C of the first stage (default 16)")
     p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
-    p.add_argument("--dataset", default="cifar10", choices=list(GT_DATASET), help="training images to split (default cifar10)")
+    p.add_argument("--dataset", default="cifar10", choices=list(DATASET_SPECS),
+                   help="training images to split (default cifar10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
                    help="use only this many images of the train half (quick runs)")

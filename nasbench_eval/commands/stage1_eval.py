@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._json import dumps
+from .._json import write_json
 from .._validation import (
     MAX_BATCH,
     MAX_IMAGES,
@@ -13,6 +13,7 @@ from .._validation import (
     kept_on_failure,
 )
 from ..exceptions import DataNotFoundError
+from ..metrics import format_mean_std
 from ..train.evaluate import evaluate_runs, write_evaluation
 
 HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency"
@@ -53,7 +54,7 @@ def run(args) -> dict:
         paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
         result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary,
                   "files": {k: str(v) for k, v in paths.items()}}
-        (out / "stage1_eval.json").write_text(dumps(result) + "\n")
+        write_json(out / "stage1_eval.json", result, indent=None)
     result["files"]["json"] = str(out / "stage1_eval.json")
     return result
 
@@ -65,8 +66,8 @@ def format_text(r: dict) -> str:
         lines.append(f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I {run['improvement_at_k_min']:+.3f}  "
                      f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}{cached}")
     s = r["summary"]
-    lines.append(f"mean ± std: tau {s['kendall_tau'][0]:.3f} ± {s['kendall_tau'][1]:.3f}, "
-                 f"I {s['improvement_at_k_min'][0]:.3f} ± {s['improvement_at_k_min'][1]:.3f}")
+    lines.append(f"mean ± std: tau {format_mean_std(s['kendall_tau'], decimals=3)}, "
+                 f"I {format_mean_std(s['improvement_at_k_min'], decimals=3)}")
     if "self_consistency" in s:
         lines.append(f"self-consistency (Kendall tau): {s['self_consistency']['kendall_tau']:.3f}")
     lines += [f"{k}: {v}" for k, v in r["files"].items()]

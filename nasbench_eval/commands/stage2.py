@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from .._validation import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LR, SEED_MAX, float_arg, int_arg
 from ..benchmarks import create_benchmark
+from ..data.specs import get_spec
+from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 from ..train import load_run, load_stage1_data
-from ..train.loop import GT_DATASET, space_ground_truth
-from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
+from ..train.loop import space_ground_truth
 
 HELP = "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)"
 
@@ -53,7 +54,7 @@ def run(args) -> dict:
     res = run_selector(args.selector, run_, seed=args.seed, n_samples=args.samples, data=_data(args, run_), ground_truth=gt,
                        finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr)
     return {"run_dir": str(run_.path), "method": run_.config["method"], "baseline": args.baseline, "selector": args.selector,
-            "seed": args.seed, "space": run_.config["space"], "dataset": GT_DATASET[run_.config["dataset"]],
+            "seed": args.seed, "space": run_.config["space"], "dataset": get_spec(run_.config["dataset"]).full,
             **selection_truth(res.arch, bench=bench, space_truth=gt), "seconds": res.seconds, "trajectory": res.trajectory}
 
 

@@ -155,26 +155,32 @@ def normalize(images_u8: torch.Tensor, dataset: str) -> torch.Tensor:
 def crop_flip(images_u8: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
     """NB201 training augmentation on a batch: zero-pad, random crop back to size, random horizontal flip.
 
+    Batch-wide on the images' device (style §1.2): proxy batches (CPU) and Stage-1 training batches
+    (`nasbench_eval.train.DeviceSplit`, on the device) use this one function.
+
     Parameters
     ----------
-    images_u8 : torch.Tensor of uint8, shape (B, H, W, C), on CPU
+    images_u8 : torch.Tensor of uint8, shape (B, H, W, C)
+        On any device; `generator` must live on the same device.
     padding : int
-        Pixels of zero padding on each side (4 for 32 px images, 2 for 16 px).
+        Pixels of zero padding on each side (4 for 32 px images, 2 for 16 px); the crop window of the
+        padded image starts at 0..2*padding.
     generator : torch.Generator
-        CPU generator the crop offsets and flips are drawn from (in that order).
+        Draws the crop offsets (y, then x) and the flips, in that order.
 
     Returns
     -------
-    torch.Tensor of uint8, shape (B, H, W, C)
+    torch.Tensor of uint8, shape (B, H, W, C), same device.
     """
     b, h, w, _ = images_u8.shape
+    dev = images_u8.device
     padded = torch.nn.functional.pad(images_u8, (0, 0, padding, padding, padding, padding))
-    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator)
-    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator)
-    rows = (oy[:, None] + torch.arange(h))[:, :, None]     # (B, H, 1)
-    cols = (ox[:, None] + torch.arange(w))[:, None, :]     # (B, 1, W)
-    out = padded[torch.arange(b)[:, None, None], rows, cols]  # (B, H, W, C)
-    flip = torch.rand(b, generator=generator) < 0.5
+    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
+    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
+    rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]     # (B, H, 1)
+    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, :]     # (B, 1, W)
+    out = padded[torch.arange(b, device=dev)[:, None, None], rows, cols]  # (B, H, W, C)
+    flip = torch.rand(b, generator=generator, device=dev) < 0.5
     return torch.where(flip.view(-1, 1, 1, 1), out.flip(2), out)
 
 

@@ -41,6 +41,13 @@ class DatasetSpec:
     crop_padding: int
     splits: tuple[str, ...]
 
+    @property
+    def full(self) -> str:
+        """The dataset with these training images and its own test split: ``cifar10`` for ``cifar10-valid``
+        (NB201's ``-valid`` halves the training split), itself otherwise. Stage 1 splits its training
+        images, and its ground truth is its 200-epoch test accuracy."""
+        return self.name.removesuffix("-valid")
+
 
 def _scaled(*values: float) -> tuple[float, float, float]:
     return tuple(v / 255 for v in values)
@@ -59,6 +66,9 @@ DATASET_SPECS: dict[str, DatasetSpec] = {
     ),
 }
 """NB201 dataset name -> DatasetSpec, in the benchmark's dataset order."""
+
+FULL_DATASETS: tuple[str, ...] = tuple(dict.fromkeys(spec.full for spec in DATASET_SPECS.values()))
+"""The datasets with their own test split (``DatasetSpec.full``): cifar10, cifar100, ImageNet16-120."""
 
 
 def get_spec(dataset: str, *, caller: str = "get_spec") -> DatasetSpec:

@@ -21,7 +21,7 @@ import torch
 from .._validation import check_int, check_option
 from ..device import resolve_device, scoring_numerics, seeded
 from ..exceptions import InvalidParameterError
-from ..nets.cost import DATASET_SPECS
+from ..data.specs import DATASET_SPECS
 from ..proxies.base import ScoreRecord, Scored, classify, fn_options, get_proxy
 from ..proxies.linear_regions import random_patches
 from ..proxies.ntk import condition_number
@@ -353,7 +353,8 @@ def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", s
     dev = resolve_device(device)
     if group_size is None:
         settings = resolve_settings(name, profile, caller="score_many", **options)
-        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=DATASET_SPECS.get(dataset, (0, 32))[1])
+        res = DATASET_SPECS[dataset].resolution if dataset in DATASET_SPECS else 32
+        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=res)
     group_size = check_int("group_size", group_size, caller="score_many", minimum=1)
     records: list[ScoreRecord] = []
     for _, recs in iter_groups(list(archs), lambda g: score_group(g, name, batch, dataset=dataset, seed=seed, device=dev,

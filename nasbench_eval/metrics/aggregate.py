@@ -54,17 +54,29 @@ def mean_std(values, *, ddof: int = 0) -> MeanStd:
     return MeanStd(mean, std, int(arr.shape[0]))
 
 
-def format_mean_std(stats: MeanStd, *, decimals: int = 2) -> str:
-    """``"mean ± std"`` with `decimals` places (tables of spec §10.2).
+def format_mean_std(stats: MeanStd | tuple[float, float], *, decimals: int = 2) -> str:
+    """``"mean ± std"`` with `decimals` places (tables of spec §10.2); ``"nan"`` if either is NaN.
+
+    The one formatter of the toolkit (search summaries, reproduction tables).
+
+    Parameters
+    ----------
+    stats : MeanStd or (mean, std)
+        Scalar mean and std.
+    decimals : int, default=2
 
     Examples
     --------
     >>> format_mean_std(mean_std([6.0, 7.0, 9.5]))
     '7.50 ± 1.47'
+    >>> format_mean_std((7.5, 1.4719601444), decimals=3)
+    '7.500 ± 1.472'
     """
     decimals = check_int("decimals", decimals, caller="format_mean_std", minimum=0)
-    if np.ndim(stats.mean) != 0:
-        raise InvalidParameterError(f"format_mean_std(): stats.mean has shape {np.shape(stats.mean)}; expected a scalar MeanStd.")
-    if math.isnan(stats.mean) or math.isnan(stats.std):
+    mean, std = stats[0], stats[1]
+    if np.ndim(mean) != 0 or np.ndim(std) != 0:
+        raise InvalidParameterError(
+            f"format_mean_std(): stats has mean of shape {np.shape(mean)}; expected a scalar MeanStd or (mean, std).")
+    if math.isnan(mean) or math.isnan(std):
         return "nan"
-    return f"{stats.mean:.{decimals}f} ± {stats.std:.{decimals}f}"
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"

@@ -8,14 +8,14 @@
 from __future__ import annotations
 
 from .cell import Cell, Edge, parse_cell_spec
-from .cost import DATASET_SPECS, count_flops, count_params, dataset_spec, nb201_flops, nb201_params, space_costs
+from .cost import count_flops, count_params, dataset_spec, nb201_flops, nb201_params, space_costs
 from .init import INIT_SCHEMES, init_weights
 from .network import CellNetwork, ResidualBlock, build_network, build_thin_network
 from .ops import get_op
 from .sss import SSS_GENOTYPE, build_sss_network
 
 __all__ = [
-    "DATASET_SPECS", "INIT_SCHEMES", "SSS_GENOTYPE", "Cell", "CellNetwork", "Edge", "ResidualBlock",
+    "INIT_SCHEMES", "SSS_GENOTYPE", "Cell", "CellNetwork", "Edge", "ResidualBlock",
     "build_network", "build_sss_network", "build_thin_network", "count_flops", "count_params",
     "dataset_spec", "get_op", "init_weights", "nb201_flops", "nb201_params", "parse_cell_spec", "space_costs",
 ]

@@ -23,28 +23,20 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._validation import check_int, check_option
+from .._validation import check_int
+from ..data.specs import get_spec
 from ..exceptions import InvalidParameterError
 from ..space import Arch
 from .cell import parse_cell_spec
 
-DATASET_SPECS: dict[str, tuple[int, int]] = {
-    "cifar10-valid": (10, 32),
-    "cifar10": (10, 32),
-    "cifar100": (100, 32),
-    "ImageNet16-120": (120, 16),
-}
-"""Dataset name (NB201 spelling) -> (number of classes, input resolution in pixels)."""
-
-
 def dataset_spec(dataset: str) -> tuple[int, int]:
-    """(num_classes, resolution) of a benchmark dataset.
+    """(num_classes, resolution) of a benchmark dataset, from the one dataset table (`nasbench_eval.data.specs`).
 
     >>> dataset_spec("ImageNet16-120")
     (120, 16)
     """
-    check_option("dataset", dataset, DATASET_SPECS, caller="dataset_spec")
-    return DATASET_SPECS[dataset]
+    spec = get_spec(dataset, caller="dataset_spec")
+    return spec.num_classes, spec.resolution
 
 
 def count_params(net: nn.Module) -> int:

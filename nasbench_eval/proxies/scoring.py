@@ -15,7 +15,7 @@ import torch
 
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
-from ..nets.cost import DATASET_SPECS
+from ..data.specs import DATASET_SPECS
 from ..space import Arch, SizeArch
 from ..space.nb201 import EDGES
 from .base import ScoreRecord, Scored, _check_batch, classify, evaluate, fn_options, get_proxy
@@ -211,7 +211,7 @@ def check_image_batch(entry, batch, *, dataset: str, settings: dict, profile, op
         The dataset's classifier width, the checked batch and the rows the proxy reads.
     """
     check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
-    num_classes, resolution = DATASET_SPECS[dataset]
+    num_classes, resolution = DATASET_SPECS[dataset].num_classes, DATASET_SPECS[dataset].resolution
     x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
     if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
         raise InvalidParameterError(

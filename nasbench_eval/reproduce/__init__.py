@@ -1,22 +1,24 @@
-"""Reproduce published NAS-Bench-201 tables: the papers' numbers beside ours, computed from the benchmark
-and from proxy scores kept in the score store.
+"""Reproduce published NAS-Bench-201 results: the papers' numbers beside ours.
+
+One registry, `REPRODUCTIONS` (`catalog`), holds every reproduction: benchmark-only tables (rows in
+`published`, run by `runner` from the benchmark and proxy scores kept in the score store) and
+reproductions that train supernets ([PUP] Table 2 in `pup_table2`, [LZ] Fig. 4 in `interchoice`, both
+on the two-stage `grid`). `run_reproduction` runs any of them and writes markdown / CSV / JSON (`report`).
 
 >>> from nasbench_eval.reproduce import list_tables
 >>> "tenas-table1" in list_tables()
 True
-
-The published numbers are data (`published`); `runner` computes ours; `report` writes markdown/CSV/JSON.
-Reproductions that train supernets ([PUP] Table 2, [LZ] Fig. 4) are a second kind, in `trained`.
 """
 from __future__ import annotations
 
-from .published import TABLES, Published, RowSpec, TableSpec, get_table, list_tables
+from .base import QUICK_WARNING, Reproduction, ReproductionContext
+from .catalog import REPRODUCTIONS, get_table, list_experiments, list_tables, run_reproduction
+from .published import Published, RowSpec, TableSpec
 from .report import markdown, to_frame, write
-from .runner import QUICK_WARNING, RunContext, run_table
-from .trained import EXPERIMENTS, ExperimentContext, get_experiment, list_experiments, run_experiment
+from .runner import RunContext, run_table
 
 __all__ = [
-    "EXPERIMENTS", "QUICK_WARNING", "TABLES", "ExperimentContext", "Published", "RowSpec", "RunContext", "TableSpec",
-    "get_experiment", "get_table", "list_experiments", "list_tables", "markdown", "run_experiment", "run_table", "to_frame",
-    "write",
+    "QUICK_WARNING", "REPRODUCTIONS", "Published", "Reproduction", "ReproductionContext", "RowSpec", "RunContext",
+    "TableSpec", "get_table", "list_experiments", "list_tables", "markdown", "run_reproduction", "run_table",
+    "to_frame", "write",
 ]

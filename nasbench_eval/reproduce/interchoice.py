@@ -23,9 +23,9 @@ from ..benchmarks import create_benchmark
 from ..metrics import aggregate_improvement, benchmark_codes, improvement_curve, self_consistency
 from ..nets.supernet import SUBSPACES
 from ..train import evaluate_runs, load_stage1_data, train_stage1
-from ..train.grid import cached_json, check_settings, ensure_run, run_summary
 from ..train.methods import SPOS_DEFAULTS
-from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .base import Reproduction, ReproductionContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .grid import cached_json, check_settings, ensure_run, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"
@@ -102,7 +102,7 @@ def _split_epoch(split: int, epochs: int) -> int:
     return max(min(round(split * epochs / PAPER_EPOCHS), epochs - 1), 0 if epochs == 1 else 1)
 
 
-def _hparams(variant: str, ctx: ExperimentContext) -> dict:
+def _hparams(variant: str, ctx: ReproductionContext) -> dict:
     base = {**QUICK_HPARAMS} if ctx.quick else {}
     if ctx.epochs is not None:
         base["epochs"] = ctx.epochs
@@ -115,7 +115,7 @@ def _hparams(variant: str, ctx: ExperimentContext) -> dict:
 class _Work:
     """Trainings and evaluations of one run of the experiment, resumable in ``ctx.work``."""
 
-    def __init__(self, ctx: ExperimentContext, variants, seeds):
+    def __init__(self, ctx: ReproductionContext, variants, seeds):
         self.ctx, self.seeds = ctx, seeds
         self.eval = QUICK_EVAL if ctx.quick else FULL_EVAL
         settings = {"hparams": {v: _hparams(v, ctx) for v in VARIANTS}, "eval": self.eval,
@@ -200,7 +200,7 @@ def _checks(bench) -> list[dict]:
     return out
 
 
-def run(ctx: ExperimentContext) -> dict:
+def run(ctx: ReproductionContext) -> dict:
     """Train (or reuse) every supernet, evaluate each subspace, plot Fig. 4 and tabulate the numbers."""
     variants = QUICK_VARIANTS if ctx.quick else tuple(VARIANTS)
     seeds = ctx.seed_list(PAPER_SEEDS, quick=2)
@@ -218,14 +218,14 @@ def run(ctx: ExperimentContext) -> dict:
     finally:
         work.bar.close()
     figure = plot_curves(curves, ctx.out / "interchoice-curves.png", title=_title(ctx))
-    return {**header(EXPERIMENT, ctx, reduction=reduction_note(ctx, {"SPOS supernets": PAPER_EPOCHS}), notes=NOTES),
+    return {**header(REPRODUCTION, ctx, reduction=reduction_note(ctx, {"SPOS supernets": PAPER_EPOCHS}), notes=NOTES),
             "settings": {"variants": list(variants), "seeds": list(seeds), "spaces": list(SPACES), "k_min": K_MIN,
                          "hparams": {v: _hparams(v, ctx) for v in variants}, "eval": work.eval,
                          "data": QUICK_DATA if ctx.quick else "NB201 halves (25,000 / 25,000)"},
             "rows": rows, "checks": _checks(work.bench), "curves": curves, "figures": {"curves": str(figure)}}
 
 
-def _title(ctx: ExperimentContext) -> str:
+def _title(ctx: ReproductionContext) -> str:
     tag = " (QUICK: not comparable)" if ctx.quick else (f" ({ctx.epochs} epochs, reduced)" if ctx.epochs else "")
     return f"[LZ] Fig. 4 on CIFAR-10: SPOS supernets with inter-choice dependent weights{tag}"
 
@@ -313,5 +313,6 @@ def frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-EXPERIMENT = Experiment("interchoice-curves", "SPOS improvement curves with bias / split weights on three NB201 subspaces",
-                        LZ, "Fig. 4, Table 1", run, markdown, frame)
+REPRODUCTION = Reproduction("interchoice-curves",
+                            "SPOS improvement curves with bias / split weights on three NB201 subspaces",
+                            LZ, "Fig. 4, Table 1", run, markdown, frame)

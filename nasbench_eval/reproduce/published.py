@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..exceptions import UnknownNameError
 
 KINDS = ("random_search", "regularized_evolution", "tenas_prune", "optimal", "correlation", "published_only")
 """How a row is reproduced: a search, a ground-truth lookup, a correlation, or not at all."""
@@ -312,19 +311,5 @@ def _tenas_correlation() -> TableSpec:
                      TE, "Figures 1, 3, 9", ("kendall_tau",), tuple(rows), TE_CORR_NOTES)
 
 
-TABLES: Mapping[str, TableSpec] = MappingProxyType(
-    {t.name: t for t in [*_training_free_tables(), _tenas_table1(), _tenas_correlation()]}
-)
-"""Every reproducible table, by name (read-only)."""
-
-
-def list_tables() -> list[str]:
-    """Names of all reproducible tables, in a stable order."""
-    return list(TABLES)
-
-
-def get_table(name: str) -> TableSpec:
-    """The spec of table `name`; raises UnknownNameError listing all names."""
-    if name not in TABLES:
-        raise UnknownNameError(f"reproduce(): name={name!r} is not a reproducible table; expected one of {list(TABLES)}.")
-    return TABLES[name]
+TABLE_SPECS: tuple[TableSpec, ...] = (*_training_free_tables(), _tenas_table1(), _tenas_correlation())
+"""Every benchmark-only table we reproduce, in listing order; `catalog.REPRODUCTIONS` registers each by name."""

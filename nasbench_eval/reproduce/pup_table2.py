@@ -1,6 +1,6 @@
 """[PUP] Table 2: every Stage-1 x Stage-2 combination on CIFAR-10 (NB201 test error, mean ± std over seeds 10-12).
 
-Runs `nasbench_eval.train.grid.run_grid` with [PUP]'s settings and sets our numbers beside the
+Runs `nasbench_eval.reproduce.grid.run_grid` with [PUP]'s settings and sets our numbers beside the
 transcribed table; the grid's baselines add the reliance statistics (spec §7.3; published values
 from [PUP]'s released baseline files, spec §11.2) and the combination-score ranking (spec §8).
 """
@@ -11,10 +11,11 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from ..train.grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
+from ..metrics import format_mean_std
+from ..stage2 import BASELINES
 from ..train.methods import METHODS
-from ..train.stage2 import BASELINES
-from .experiment import Experiment, ExperimentContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .base import Reproduction, ReproductionContext, head_lines, header, md_table, reduction_note, stat, tail_lines
+from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from .published import Published
 
 PUP = "Picking up the pieces: separately evaluating supernet training and architecture selection (anonymous, under review)"
@@ -71,7 +72,7 @@ NOTES = (
 )
 
 
-def _spec(ctx: ExperimentContext) -> GridSpec:
+def _spec(ctx: ReproductionContext) -> GridSpec:
     seeds = ctx.seed_list(PAPER_SEEDS, quick=1)
     if ctx.quick:
         hparams = {**QUICK_HPARAMS, **({"epochs": ctx.epochs} if ctx.epochs else {})}
@@ -85,7 +86,7 @@ def _spec(ctx: ExperimentContext) -> GridSpec:
 def _published_dict(pub: Published | None) -> dict | None:
     if pub is None:
         return None
-    return {"mean": pub.mean, "std": pub.std, "text": f"{pub.mean:.2f} ± {pub.std:.2f}", "source": pub.source}
+    return {"mean": pub.mean, "std": pub.std, "text": format_mean_std((pub.mean, pub.std)), "source": pub.source}
 
 
 def _diff(ours: dict, pub: dict | None) -> float | None:
@@ -115,14 +116,14 @@ def _reliance(summary: dict) -> list[dict]:
     return out
 
 
-def run(ctx: ExperimentContext) -> dict:
+def run(ctx: ReproductionContext) -> dict:
     """Run (or resume) the grid in ``ctx.work`` and compare it with [PUP] Table 2."""
     spec = _spec(ctx)
     grid = run_grid(spec, ctx.work, device=ctx.device, data_dir=ctx.data_dir, progress=ctx.progress)
     summary = summarize_grid(grid)
     paper_epochs = {"Stage-1 methods": METHODS["darts"].defaults["epochs"], BASELINE_METHOD: BASELINE_EPOCHS}
     return {
-        **header(EXPERIMENT, ctx, reduction=reduction_note(ctx, paper_epochs), notes=NOTES),
+        **header(REPRODUCTION, ctx, reduction=reduction_note(ctx, paper_epochs), notes=NOTES),
         "settings": {"methods": list(spec.methods), "selectors": list(spec.selectors), "seeds": list(spec.seeds),
                      **spec.settings()},
         "rows": _rows(summary), "reliance": _reliance(summary), "stage1": summary["stage1"],
@@ -192,5 +193,5 @@ def frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-EXPERIMENT = Experiment("pup-table2", "Stage-1 x Stage-2 combinations on CIFAR-10 (NB201 test error)", PUP, "Table 2",
-                        run, markdown, frame)
+REPRODUCTION = Reproduction("pup-table2", "Stage-1 x Stage-2 combinations on CIFAR-10 (NB201 test error)", PUP,
+                            "Table 2", run, markdown, frame)

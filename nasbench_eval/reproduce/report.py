@@ -1,4 +1,4 @@
-"""Reproduction results as a markdown table, a CSV (one line per row) and a JSON file."""
+"""The one report writer of every reproduction (`write`), and the markdown / CSV renderers of the benchmark tables."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._json import dumps
+from .._json import write_json
+from .base import Reproduction
 from .runner import DECIMALS
 
 LABELS = {"accuracy": "acc", "score": "score", "kendall_tau": "tau"}
@@ -87,13 +88,17 @@ def to_frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame([_flat(r, result) for r in result["rows"]])
 
 
-def write(result: dict, out_dir) -> dict:
-    """Write ``<table>.md``, ``<table>.csv`` and ``<table>.json`` to `out_dir`; returns their paths."""
+def write(rep: Reproduction, result: dict, out_dir) -> dict:
+    """Write ``<name>.md``, ``<name>.csv`` and ``<name>.json`` of `rep` to `out_dir` (created).
+
+    Sets ``result["files"]`` (these paths, then the figures in ``result["figures"]``) before writing, so the
+    JSON lists them too; returns it.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    name = result["table"]
-    files = {"markdown": out / f"{name}.md", "csv": out / f"{name}.csv", "json": out / f"{name}.json"}
-    files["markdown"].write_text(markdown(result))
-    to_frame(result).to_csv(files["csv"], index=False)
-    files["json"].write_text(dumps(result, indent=2))
-    return {k: str(v) for k, v in files.items()}
+    files = {"markdown": out / f"{rep.name}.md", "csv": out / f"{rep.name}.csv", "json": out / f"{rep.name}.json"}
+    result["files"] = {**{k: str(v) for k, v in files.items()}, **result.get("figures", {})}
+    files["markdown"].write_text(rep.markdown(result))
+    rep.frame(result).to_csv(files["csv"], index=False)
+    write_json(files["json"], result)
+    return result["files"]

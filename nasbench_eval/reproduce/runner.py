@@ -20,12 +20,13 @@ import numpy as np
 
 from .._validation import check_int
 from ..exceptions import DataNotFoundError
-from ..metrics import kendall_tau, mean_std
+from ..metrics import format_mean_std, kendall_tau
 from ..proxies import get_proxy
 from ..proxies.rank_combination import tenas_rank
 from ..score_space import score_space
 from ..search import random_search, regularized_evolution, table_objective
-from ..search.base import format_mean_std
+from ..registry import Registry
+from .base import QUICK_WARNING, stat
 from .published import RowSpec, TableSpec
 
 QUICK_SEEDS = 2
@@ -42,8 +43,6 @@ QUICK_PRUNE = {"ntk_options": {"batch_size": 8, "repeats": 1}, "lr_options": {"b
 SCORE_SEED = 0
 """Seed of the weights and image batch behind every proxy score used by the searches."""
 DECIMALS = {"accuracy": 2, "score": 2, "elapsed_s": 3, "kendall_tau": 3}
-QUICK_WARNING = ("QUICK RUN: fewer seeds, smaller N / budgets / populations and cheaper proxy settings; "
-                 "it exercises the full path and is NOT comparable to the published numbers.")
 
 
 @dataclass
@@ -113,11 +112,9 @@ class LazyScores:
 
 
 # ---- statistics ----------------------------------------------------------------------------------
-def stat(values, quantity: str) -> dict:
-    """``{"mean", "std", "text", "n"}`` over runs (ddof=0; NaN propagates)."""
-    ms = mean_std(np.asarray(values, dtype=np.float64))
-    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n,
-            "text": format_mean_std(float(ms.mean), float(ms.std), DECIMALS.get(quantity, 2))}
+def _stat(values, quantity: str) -> dict:
+    """`base.stat` with the quantity's decimals."""
+    return stat(values, DECIMALS.get(quantity, 2))
 
 
 def published_dict(row: RowSpec, quantity: str) -> dict | None:
@@ -131,7 +128,7 @@ def published_dict(row: RowSpec, quantity: str) -> dict | None:
     elif pub.std is None:
         text = f"{pub.mean:.{d}f}"
     else:
-        text = format_mean_std(pub.mean, pub.std, d)
+        text = format_mean_std((pub.mean, pub.std), decimals=d)
     return {"mean": pub.mean, "std": pub.std, "text": text, "source": pub.source}
 
 
@@ -153,8 +150,8 @@ def _picks(results, scores: LazyScores | None) -> list[dict]:
 
 def _search_summary(results, scores: LazyScores) -> dict:
     picks = _picks(results, scores)
-    return {"ours": {"accuracy": stat([p["accuracy"] for p in picks], "accuracy"),
-                     "score": stat([p["score"] for p in picks], "score")},
+    return {"ours": {"accuracy": _stat([p["accuracy"] for p in picks], "accuracy"),
+                     "score": _stat([p["score"] for p in picks], "score")},
             "picks": picks}
 
 
@@ -171,7 +168,7 @@ def run_random_search(row: RowSpec, ctx: RunContext) -> dict:
     sampled = np.concatenate(draws)
     truth = ctx.bench.accuracies(*_report(row))
     raw = scores.values[sampled]
-    out["sampled"] = {"accuracy": stat(truth[sampled], "accuracy"), "score": stat(raw[np.isfinite(raw)], "score")}
+    out["sampled"] = {"accuracy": _stat(truth[sampled], "accuracy"), "score": _stat(raw[np.isfinite(raw)], "score")}
     out["sampled"]["score"]["n_nonfinite_dropped"] = int((~np.isfinite(raw)).sum())
     return out
 
@@ -189,7 +186,7 @@ def run_evolution(row: RowSpec, ctx: RunContext) -> dict:
 def run_optimal(row: RowSpec, ctx: RunContext) -> dict:
     """The best ground truth of the space (exact; no seeds)."""
     index, value = ctx.bench.best(*_report(row))
-    return {"ours": {"accuracy": stat([value], "accuracy")},
+    return {"ours": {"accuracy": _stat([value], "accuracy")},
             "picks": [{"seed": None, "index": index, "arch": ctx.bench.arch_str(index), "accuracy": value, "score": None}]}
 
 
@@ -200,7 +197,7 @@ def run_tenas_prune(row: RowSpec, ctx: RunContext) -> dict:
     extra = QUICK_PRUNE if ctx.quick else {}
     results = [tenas_prune(dataset=row.dataset, seed=s, device=ctx.device, data_dir=ctx.data_dir, report=_report(row),
                            bench=ctx.bench, **extra) for s in range(ctx.n_seeds(row))]
-    return {"ours": {"accuracy": stat([r.accuracy for r in results], "accuracy")}, "picks": _picks(results, None)}
+    return {"ours": {"accuracy": _stat([r.accuracy for r in results], "accuracy")}, "picks": _picks(results, None)}
 
 
 def correlation_population(row: RowSpec, ctx: RunContext) -> np.ndarray:
@@ -225,16 +222,14 @@ def run_correlation(row: RowSpec, ctx: RunContext) -> dict:
     pop = correlation_population(row, ctx)
     truth = ctx.bench.accuracies(*_report(row))[pop]
     taus = [kendall_tau(truth, _correlated_scores(row, ctx, pop, s)) for s in range(ctx.n_seeds(row))]
-    return {"ours": {"kendall_tau": stat(taus, "kendall_tau")}, "n_archs": int(len(pop)), "per_seed": taus}
+    return {"ours": {"kendall_tau": _stat(taus, "kendall_tau")}, "n_archs": int(len(pop)), "per_seed": taus}
 
 
-RUNNERS = {
-    "random_search": run_random_search,
-    "regularized_evolution": run_evolution,
-    "optimal": run_optimal,
-    "tenas_prune": run_tenas_prune,
-    "correlation": run_correlation,
-}
+RUNNERS = Registry("row kind", "row kinds")
+"""RowSpec.kind -> ``f(row, RunContext) -> {"ours": {quantity: stat}, ...}`` (``published_only`` rows run nothing)."""
+for _kind, _run in (("random_search", run_random_search), ("regularized_evolution", run_evolution),
+                    ("optimal", run_optimal), ("tenas_prune", run_tenas_prune), ("correlation", run_correlation)):
+    RUNNERS.add(_kind, _run)
 
 
 # ---- rows and tables -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..registry import SEARCHERS
 from .base import (
-    DEFAULT_REPORT, Budget, Objective, SearchResult, TableObjective, Trajectory, format_mean_std,
+    DEFAULT_REPORT, Budget, Objective, SearchResult, TableObjective, Trajectory,
     ground_truth_objective, summarize, table_objective,
 )
 from .evolution import AgingPopulation, Member, mutate_index, regularized_evolution
@@ -26,6 +26,7 @@ def list_searchers(pattern: str = "*") -> list[str]:
 
 __all__ = [
     "DEFAULT_REPORT", "AgingPopulation", "Budget", "Candidate", "Member", "Objective", "PruneRound", "PruningResult",
-    "SearchResult", "TableObjective", "Trajectory", "format_mean_std", "ground_truth_objective", "list_searchers", "mutate_index", "random_search",
+    "SearchResult", "TableObjective", "Trajectory", "ground_truth_objective", "list_searchers", "mutate_index",
+    "random_search",
     "regularized_evolution", "summarize", "table_objective", "tenas_prune",
 ]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._validation import check_1d, check_int
 from ..exceptions import InvalidParameterError
+from ..metrics.aggregate import format_mean_std
 
 DEFAULT_REPORT: tuple[str, str, int] = ("cifar10", "test_acc", 200)
 """(dataset, metric, epochs) reported for the picked architecture unless told otherwise."""
@@ -395,17 +396,6 @@ def finish(searcher: str, bench, *, seed, index, score, parent, report, wall_tim
 
 
 # ---- summaries over seeds ---------------------------------------------------------------------------
-def format_mean_std(mean: float, std: float, decimals: int = 2) -> str:
-    """``"7.50 ± 1.47"`` (spec §10.2).
-
-    Examples
-    --------
-    >>> format_mean_std(7.5, 1.4719601444)
-    '7.50 ± 1.47'
-    """
-    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
-
-
 def summarize(results: Sequence[SearchResult], *, round_to: int | None = None) -> dict:
     """Mean ± std (``ddof=0``) over seeds of the picked accuracy, test error and regret (spec §10.2).
 
@@ -436,7 +426,7 @@ def summarize(results: Sequence[SearchResult], *, round_to: int | None = None) -
     for name, values in columns.items():
         out[f"{name}_mean"], out[f"{name}_std"] = float(np.mean(values)), float(np.std(values, ddof=0))
     for name in ("accuracy", "error", "regret"):
-        out[f"{name}_text"] = format_mean_std(out[f"{name}_mean"], out[f"{name}_std"])
+        out[f"{name}_text"] = format_mean_std((out[f"{name}_mean"], out[f"{name}_std"]))
     return out
 
 

@@ -33,7 +33,7 @@ from torch import nn
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
 from ..nets.cell import CellSpec
-from ..nets.cost import DATASET_SPECS
+from ..data.specs import DATASET_SPECS
 from ..nets.network import build_network, build_thin_network
 from ..device import resolve_device, scoring_numerics, seeded
 from ..proxies.base import Scored, evaluate, fn_options, get_proxy
@@ -400,7 +400,7 @@ def _ntk_rows(s: dict) -> int:
 
 def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tensor:
     x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
-    res = DATASET_SPECS[dataset][1]
+    res = DATASET_SPECS[dataset].resolution
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (3, res, res) or not x.is_floating_point():
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise InvalidParameterError(
@@ -538,7 +538,7 @@ def tenas_prune(
         bench = create_benchmark("nb201", data_dir=data_dir)
     report_fn = check_report(report, bench, caller=caller)
     x_ntk, x_lr = _load_images(dataset, batch, ntk, lr, seed=seed, data_dir=data_dir, caller=caller)
-    measures = _measures(ntk, lr, x_ntk, x_lr, num_classes=DATASET_SPECS[dataset][0], seed=seed)
+    measures = _measures(ntk, lr, x_ntk, x_lr, num_classes=DATASET_SPECS[dataset].num_classes, seed=seed)
 
     start = time.perf_counter()
     rounds = _prune(first, measures, seed=seed, device=dev, ties=ties)

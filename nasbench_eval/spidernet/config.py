@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .._validation import check_fraction, check_int, check_option
 from ..exceptions import InvalidParameterError
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,16 @@ class Strategy:
         return "random" in (self.inter_cycle, self.intra_train)
 
 
-STRATEGIES = {
+STRATEGIES = Registry("SpiderNet strategy", "SpiderNet strategies")
+"""Ablation name -> Strategy: SpiderNet itself and Random 1-4 of paper Table 1."""
+for _name, _strategy in {
     "spidernet": Strategy("ntk_lrc", "deadhead", "pruners"),
     "random1": Strategy("random", "random", "random"),
     "random2": Strategy("random", "none", "none"),
     "random3": Strategy("random", "none", "pruners"),
     "random4": Strategy("random", "random", "pruners"),
-}
-"""Ablation name -> Strategy: SpiderNet itself and Random 1-4 of paper Table 1."""
+}.items():
+    STRATEGIES.add(_name, _strategy)
 
 
 @dataclass(frozen=True)

@@ -451,7 +451,7 @@ def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict) -> dic
     arch = {"C": run.cfg.C, "reductions": run.cfg.reductions,
             "cells": [{"cell": j, "channels": model.channels(j), "n_nodes": len(g.nodes), "n_edges": len(g.edges),
                        "n_ops": g.n_ops(), "graph": g.to_dict()} for j, g in enumerate(model.graphs)]}
-    (out / "architecture.json").write_text(dumps(arch, indent=1) + "\n")
+    write_json(out / "architecture.json", arch, indent=1)
     drawings = [str(draw_cell(g, out / f"cell_{j}.png", title=f"cell {j} ({'normal' if j == 0 else 'reduction'}, "
                                                                 f"{model.channels(j)} channels): {g.n_ops()} ops"))
                 for j, g in enumerate(model.graphs)]
@@ -474,7 +474,7 @@ def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict) -> dic
                   "log": str(out / "log.json"), "checkpoints": str(out / "checkpoints")},
         "provenance": provenance(run.dev),
     }
-    (out / "result.json").write_text(dumps(summary, indent=1) + "\n")
+    write_json(out / "result.json", summary, indent=1)
     return summary
 
 

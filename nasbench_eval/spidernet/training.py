@@ -13,19 +13,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_int
 from ..data import load_dataset
 from ..device import resolve_device, seeded
-from ..train.data import DeviceSplit
+from ..train.data import DeviceSplit, seeded_subset
 from .model import EdgeId, SpiderNet, param_bytes
 from .pruners import PrunerLog
-
-
-def _subset(n: int, k: int | None, seed: int, name: str) -> torch.Tensor | None:
-    if k is None:
-        return None
-    k = check_int(name, k, caller="load_spidernet_data", minimum=1, maximum=n)
-    return torch.sort(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]).values
 
 
 def load_spidernet_data(*, n_train: int | None = None, n_test: int | None = None, subset_seed: int = 0,
@@ -52,7 +44,7 @@ def load_spidernet_data(*, n_train: int | None = None, n_test: int | None = None
     splits = []
     for split, k, name in (("train", n_train, "n_train"), ("test", n_test, "n_test")):
         images, labels = load_dataset("cifar10", split, data_dir=data_dir)
-        idx = _subset(len(labels), k, subset_seed, name)
+        idx = seeded_subset(len(labels), k, subset_seed, name=name, caller="load_spidernet_data")
         if idx is not None:
             images, labels = images[idx], labels[idx]
         splits.append(DeviceSplit(images.to(dev), labels.to(dev), "cifar10"))

@@ -15,44 +15,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from .._validation import check_int
-from ..data import SPLIT_SEED, get_spec, load_dataset, normalize, train_valid_split
+from ..data import SPLIT_SEED, crop_flip, get_spec, load_dataset, normalize, train_valid_split
 from ..device import resolve_device
-from ..exceptions import InvalidParameterError
-
-SOURCE_DATASET = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
-"""Stage-1 dataset name -> the dataset whose training images are split into train / valid halves."""
-
-
-def device_crop_flip(images_u8: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
-    """Random translation by up to `padding` pixels (zero fill) and random horizontal flip, batch-wide.
-
-    Parameters
-    ----------
-    images_u8 : torch.Tensor of uint8, shape (B, H, W, C)
-        On any device; `generator` must live on the same device.
-    padding : int
-        Maximum shift; the crop window of the zero-padded image starts at 0..2*padding.
-    generator : torch.Generator
-        Draws the offsets (y, then x) and the flips, in that order.
-
-    Returns
-    -------
-    torch.Tensor of uint8, shape (B, H, W, C), same device.
-    """
-    b, h, w, _ = images_u8.shape
-    dev = images_u8.device
-    padded = torch.nn.functional.pad(images_u8, (0, 0, padding, padding, padding, padding))
-    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
-    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=dev)
-    rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]   # (B, H, 1)
-    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, :]   # (B, 1, W)
-    out = padded[torch.arange(b, device=dev)[:, None, None], rows, cols]
-    flip = torch.rand(b, generator=generator, device=dev) < 0.5
-    return torch.where(flip.view(-1, 1, 1, 1), out.flip(2), out)
 
 
 @dataclass
@@ -82,7 +51,7 @@ class DeviceSplit:
         """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is given."""
         x = self.images_u8[idx]
         if generator is not None:
-            x = device_crop_flip(x, get_spec(self.dataset).crop_padding, generator)
+            x = crop_flip(x, get_spec(self.dataset).crop_padding, generator)
         return normalize(x, self.dataset), self.labels[idx]
 
     def batches(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -111,10 +80,44 @@ class DeviceSplit:
         return out
 
 
-def _subset(n: int, k: int | None, seed: int, *, name: str) -> torch.Tensor | None:
+class EvaluationBatches(NamedTuple):
+    """The fixed batches a supernet-predicted accuracy is measured on (Stage-1 evaluation and Stage 2).
+
+    Attributes
+    ----------
+    valid : list of (x, y)
+        ``n_eval // b`` valid-half batches of ``b = min(batch_size, n_eval)`` images, not augmented.
+    bn : list of (x, y) or None
+        `bn_batches` augmented train-half batches of ``min(batch_size, len(train))`` images for BatchNorm
+        recalibration; None when `bn_batches` is 0.
+    n_eval : int
+        The valid images asked for, capped at the valid half.
+    """
+
+    valid: list
+    bn: list | None
+    n_eval: int
+
+
+def evaluation_batches(train: DeviceSplit, valid: DeviceSplit, *, seed: int, batch_size: int, n_eval: int,
+                       bn_batches: int) -> EvaluationBatches:
+    """The one builder of evaluation and BN-recalibration batches, picked by `seed` alone.
+
+    `evaluate_runs` (Stage-1 evaluation) and `make_stage2_data` (Stage 2) both call it, so the two
+    measure a path's accuracy on the same images after the same recalibration. The BN batch size does
+    not depend on `n_eval`. Arguments are validated by the callers (non-negative `bn_batches`, positive rest).
+    """
+    n_eval = min(n_eval, len(valid))
+    b = min(batch_size, n_eval)
+    bn = train.fixed_batches(min(batch_size, len(train)), bn_batches, seed=seed, augment=True) if bn_batches else None
+    return EvaluationBatches(valid.fixed_batches(b, max(1, n_eval // b), seed=seed), bn, n_eval)
+
+
+def seeded_subset(n: int, k: int | None, seed: int, *, name: str, caller: str) -> torch.Tensor | None:
+    """Sorted indices of `k` of `n` items picked by `seed` (quick runs); None when `k` is None (keep all)."""
     if k is None:
         return None
-    k = check_int(name, k, caller="load_stage1_data", minimum=1, maximum=n)
+    k = check_int(name, k, caller=caller, minimum=1, maximum=n)
     return torch.sort(torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]).values
 
 
@@ -141,15 +144,13 @@ def load_stage1_data(dataset: str = "cifar10", *, n_train: int | None = None, n_
     train, valid : DeviceSplit
         CIFAR-10: 25,000 images each (2,500 per class) before subsetting.
     """
-    if dataset not in SOURCE_DATASET:
-        raise InvalidParameterError(f"load_stage1_data(): dataset={dataset!r} is not supported; expected one of {list(SOURCE_DATASET)}.")
-    source = SOURCE_DATASET[dataset]
+    source = get_spec(dataset, caller="load_stage1_data").full
     dev = resolve_device(device)
     images, labels = load_dataset(source, "train", data_dir=data_dir)
     halves = train_valid_split(labels, SPLIT_SEED)
     splits = []
     for half, k, name in zip(halves, (n_train, n_valid), ("n_train", "n_valid")):
-        sub = _subset(len(half), k, subset_seed, name=name)
+        sub = seeded_subset(len(half), k, subset_seed, name=name, caller="load_stage1_data")
         idx = half if sub is None else half[sub]
         splits.append(DeviceSplit(images[idx].to(dev), labels[idx].to(dev), source))
     return splits[0], splits[1]

@@ -36,7 +36,7 @@ from ..metrics import (
 )
 from ..nets.supernet import Supernet
 from .batched_eval import iter_group_predictions
-from .data import DeviceSplit, load_stage1_data
+from .data import DeviceSplit, evaluation_batches, load_stage1_data
 from .loop import space_ground_truth
 from .prediction_store import STORE_NAME, PredictionStore, predict_cached
 from .run import LoadedRun, load_run
@@ -222,9 +222,9 @@ def evaluate_runs(run_dirs: Sequence[str | os.PathLike], *, sample: int | None =
     pick = np.arange(len(index)) if sample is None or sample >= len(index) else np.sort(rng.choice(len(index), sample, replace=False))
     dev = next(runs[0].supernet.parameters()).device
     train, valid = data if data is not None else load_stage1_data(dataset, device=dev, data_dir=data_dir)
-    n_eval = min(n_eval, len(valid))
-    valid_batches = _channels_last(valid.fixed_batches(min(batch_size, n_eval), max(1, n_eval // min(batch_size, n_eval)), seed=seed))
-    bn = _channels_last(train.fixed_batches(min(batch_size, len(train)), bn_batches, seed=seed, augment=True)) if bn_batches else None
+    batches = evaluation_batches(train, valid, seed=seed, batch_size=batch_size, n_eval=n_eval, bn_batches=bn_batches)
+    n_eval, valid_batches = batches.n_eval, _channels_last(batches.valid)
+    bn = _channels_last(batches.bn) if batches.bn else None
     archs = [tuple(int(c) for c in row) for row in codes[pick]]
     settings = {"dataset": dataset, "space": space, "bn_batches": bn_batches, "batch_size": batch_size, "n_eval": n_eval, "seed": seed}
     preds, cached = [], []
@@ -271,7 +271,7 @@ def _metrics(runs, indices, y_true, preds, codes, acc_space, *, k_min: int, n_gr
 
 def write_evaluation(ev: Stage1Evaluation, out_dir: str | os.PathLike, *, title: str | None = None) -> dict[str, Path]:
     """Write ``predictions.csv`` (index, y_true, one column per run) and the improvement / recall / mass plots."""
-    from ..plots import plot_improvement, plot_mass, plot_recall
+    from ..metrics.plots import plot_improvement, plot_mass, plot_recall
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cols = ["index", "y_true"] + [f"pred_{i}" for i in range(len(ev.runs))]

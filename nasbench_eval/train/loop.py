@@ -26,14 +26,12 @@ import torch
 
 from .._json import dumps
 from .._validation import check_int, check_option
+from ..data.specs import DATASET_SPECS, get_spec
 from ..device import resolve_device, seeded
 from ..exceptions import CorruptDataError, InvalidParameterError, NasBenchEvalError
 from ..nets.supernet import SUBSPACES, Supernet
 from .data import DeviceSplit, load_stage1_data
 from .methods import METHODS, Stage1Method, cosine_lr
-
-GT_DATASET = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
-"""Stage-1 dataset -> benchmark dataset of its ground truth (200-epoch test accuracy, spec §1.4)."""
 
 
 class TrainingDivergedError(NasBenchEvalError, FloatingPointError):
@@ -84,13 +82,16 @@ def resolve_hparams(method: str, overrides: dict | None = None) -> dict:
 
 
 def space_ground_truth(space: str, dataset: str = "cifar10", *, bench=None, data_dir=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(benchmark indices, codes int[n, 6], 200-epoch test accuracy float[n]) of the archs of a subspace."""
+    """(benchmark indices, codes int[n, 6], 200-epoch test accuracy float[n]) of the archs of a subspace.
+
+    The accuracy is on the test split of ``get_spec(dataset).full`` (spec §1.4).
+    """
     from ..benchmarks import create_benchmark
     from ..metrics import benchmark_codes
     bench = bench if bench is not None else create_benchmark("nb201", data_dir=data_dir)
     codes = benchmark_codes(bench).astype(np.int64)
     keep = np.isin(codes, SUBSPACES[space]).all(axis=1)
-    acc = np.asarray(bench.accuracies(GT_DATASET[dataset], "test_acc", 200))
+    acc = np.asarray(bench.accuracies(get_spec(dataset, caller="space_ground_truth").full, "test_acc", 200))
     return np.flatnonzero(keep), codes[keep], acc[keep]
 
 
@@ -140,13 +141,13 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
     hp = resolve_hparams(method, hparams)
     seed = check_int("seed", seed, caller="train_stage1", minimum=0, maximum=2**62)
     check_option("space", space, SUBSPACES, caller="train_stage1")
-    check_option("dataset", dataset, GT_DATASET, caller="train_stage1")
+    check_option("dataset", dataset, DATASET_SPECS, caller="train_stage1")
     dev = resolve_device(device)
     train, valid = data if data is not None else load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=dev, data_dir=data_dir)
     cls = METHODS[method]
     if cls.needs_ground_truth and ground_truth is None:
         ground_truth = space_ground_truth(space, dataset, data_dir=data_dir)[1:]
-    net = Supernet(hp["C"], hp["cells_per_stage"], num_classes=_classes(dataset),
+    net = Supernet(hp["C"], hp["cells_per_stage"], num_classes=get_spec(dataset).num_classes,
                    space=space, bias_depth=hp.get("bias_depth", 0), seed=seed).to(dev)
     identity = {"method": method, "seed": seed, "dataset": dataset, "space": space, "hparams": hp,
                 "n_train": len(train), "n_valid": len(valid)}
@@ -160,11 +161,6 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
         "device": str(dev), "torch": torch.__version__, "distribution_kind": cls.distribution_kind,
     }
     return Stage1Result(net, m, config, curves)
-
-
-def _classes(dataset: str) -> int:
-    from ..data import get_spec
-    return get_spec(dataset if dataset != "cifar10-valid" else "cifar10").num_classes
 
 
 class _BatchStream:
@@ -280,5 +276,5 @@ def _restore(state: dict, m: Stage1Method, g: torch.Generator, valid_iter, dev) 
     return state["epochs_done"], json.loads(state["curves"])
 
 
-__all__ = ["GT_DATASET", "Checkpoint", "Stage1Result", "TrainingDivergedError", "resolve_hparams", "space_ground_truth",
+__all__ = ["Checkpoint", "Stage1Result", "TrainingDivergedError", "resolve_hparams", "space_ground_truth",
            "train_stage1"]

@@ -36,6 +36,7 @@ from .._validation import check_option
 from ..exceptions import InvalidParameterError
 from ..metrics import biased_sampler_probs
 from ..nets.supernet import Supernet
+from ..registry import Registry
 from ..space import OPS
 
 PUP_DEFAULTS = {
@@ -357,10 +358,10 @@ class DrNAS(AlphaMethod):
         return (beta / beta.sum(dim=-1, keepdim=True)).cpu().numpy()
 
 
-METHODS: dict[str, type[Stage1Method]] = {
-    cls.name: cls for cls in (RSPS, DARTS, GDAS, SPOS, RSPSBiased, SNAS, DrNAS, DARTSMinus)
-}
-"""Method name -> class, in the issue's priority order."""
+METHODS = Registry("Stage-1 method", "Stage-1 methods")
+"""Method name -> Stage1Method class, in the issue's priority order."""
+for _cls in (RSPS, DARTS, GDAS, SPOS, RSPSBiased, SNAS, DrNAS, DARTSMinus):
+    METHODS.add(_cls.name, _cls)
 
 
 def method_defaults(name: str) -> dict:

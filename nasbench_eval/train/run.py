@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._json import dumps
+from .._json import write_json
 from ..device import resolve_device
 from ..exceptions import CorruptDataError, DataNotFoundError
 from ..nets.supernet import SUBSPACES, Supernet
@@ -45,20 +45,19 @@ def save_run(result: Stage1Result, out_dir: str | os.PathLike) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     net, m = result.supernet, result.method
-    (out / "config.json").write_text(dumps({**result.config, "is_split": net.is_split}) + "\n")
+    write_json(out / "config.json", {**result.config, "is_split": net.is_split}, indent=None)
     torch.save(net.state_dict(), out / "supernet.pt")
     probs = m.edge_probs()
     np.save(out / "edge_probs.npy", probs)
-    (out / "edge_probs.json").write_text(dumps({"ops": list(OPS), "edge_probs": probs.tolist(), "kind": "probs"}) + "\n")
+    write_json(out / "edge_probs.json", {"ops": list(OPS), "edge_probs": probs.tolist(), "kind": "probs"}, indent=None)
     raw = m.raw_params()
     if raw is not None:
         full = _full_matrix(raw, net.op_indices)
         np.save(out / "alphas.npy", full)
         kind = "dirichlet_theta" if result.config["method"] == "drnas" else "softmax"
-        (out / "alphas.json").write_text(dumps({"ops": list(OPS), "alphas": [[v if np.isfinite(v) else None for v in row] for row in full.tolist()],
-                                                "kind": kind}) + "\n")
+        write_json(out / "alphas.json", {"ops": list(OPS), "alphas": full, "kind": kind}, indent=None)  # inf -> null
         torch.save(m.arch_parameters(), out / "arch.pt")
-    (out / "curves.json").write_text(dumps(result.curves) + "\n")
+    write_json(out / "curves.json", result.curves, indent=None)
     return out
 
 
@@ -100,7 +99,7 @@ def _read_json(path: Path) -> dict:
 
 def _check_config(cfg: dict, path: Path) -> None:
     """The fields `load_run` rebuilds the supernet from, with their types and ranges."""
-    from .loop import GT_DATASET
+    from ..data.specs import DATASET_SPECS
 
     where = f"load_run(): {str(path)!r}"
     hp = cfg.get("hparams")
@@ -114,8 +113,8 @@ def _check_config(cfg: dict, path: Path) -> None:
                                    "expected a positive integer (a config written by stage1).")
     if cfg.get("space") not in SUBSPACES:
         raise CorruptDataError(f"{where}: space={cfg.get('space')!r}; expected one of {list(SUBSPACES)}.")
-    if cfg.get("dataset") not in GT_DATASET:
-        raise CorruptDataError(f"{where}: dataset={cfg.get('dataset')!r}; expected one of {list(GT_DATASET)}.")
+    if cfg.get("dataset") not in DATASET_SPECS:
+        raise CorruptDataError(f"{where}: dataset={cfg.get('dataset')!r}; expected one of {list(DATASET_SPECS)}.")
     if not isinstance(cfg.get("method"), str):
         raise CorruptDataError(f"{where}: method={cfg.get('method')!r}; expected a Stage-1 method name.")
 

@@ -36,16 +36,17 @@ from tqdm import tqdm
 
 from .._json import dumps, read_json, write_json
 from .._validation import check_int, check_option
+from ..data.specs import DATASET_SPECS, get_spec
 from ..exceptions import InvalidParameterError
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
 from ..nets.supernet import SUBSPACES
-from .data import load_stage1_data
-from .evaluate import evaluate_runs
-from .loop import GT_DATASET, resolve_hparams, space_ground_truth, train_stage1
-from .methods import METHODS
-from .run import FILES as RUN_FILES
-from .run import LoadedRun, load_run, save_run
-from .stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
+from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
+from ..train.data import load_stage1_data
+from ..train.evaluate import evaluate_runs
+from ..train.loop import resolve_hparams, space_ground_truth, train_stage1
+from ..train.methods import METHODS
+from ..train.run import FILES as RUN_FILES
+from ..train.run import LoadedRun, load_run, save_run
 
 PUP_METHODS = ("darts", "darts_minus", "snas", "gdas", "drnas")
 """[PUP] Table 2 rows (darts, darts-, snas, gdas, dirichlet), in the paper's order."""
@@ -120,7 +121,7 @@ class GridSpec:
         if not seeds or len(set(seeds)) != len(seeds):
             raise InvalidParameterError(f"{caller}(): seeds={seeds!r} is empty or repeats a seed; expected distinct seeds >= 0.")
         object.__setattr__(self, "seeds", seeds)
-        check_option("dataset", self.dataset, GT_DATASET, caller=caller)
+        check_option("dataset", self.dataset, DATASET_SPECS, caller=caller)
         check_option("space", self.space, SUBSPACES, caller=caller)
         for name in ("n_samples", "batch_size", "n_eval", "proxy_batch"):
             check_int(name, getattr(self, name), caller=caller, minimum=1)
@@ -378,7 +379,7 @@ def _stat(values) -> dict:
 
 
 def _accuracy(cell: dict, dataset: str, round_to: int | None) -> float:
-    acc = _num(cell["test_acc"][GT_DATASET[dataset]])
+    acc = _num(cell["test_acc"][get_spec(dataset).full])
     return acc if round_to is None else round(acc, round_to)
 
 

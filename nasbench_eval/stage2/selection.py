@@ -34,6 +34,8 @@ seeded ``seed``.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import itertools
 import math
 import time
@@ -46,15 +48,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int, check_option
+from ..data.specs import FULL_DATASETS
 from ..exceptions import InvalidParameterError
 from ..metrics import arch_probs, biased_sampler_probs, regret, select_argmax
 from ..nets.supernet import SUBSPACES, Supernet
+from ..registry import Registry
 from ..space import EDGES, OPS, Arch
-from .data import DeviceSplit, load_stage1_data
-from .evaluate import predict_accuracies
-from .loop import space_ground_truth
-from .methods import PUP_DEFAULTS
-from .run import LoadedRun
+from ..train.data import DeviceSplit, evaluation_batches, load_stage1_data
+from ..train.evaluate import predict_accuracies
+from ..train.loop import space_ground_truth
+from ..train.methods import PUP_DEFAULTS
+from ..train.run import LoadedRun
 
 PROXY_SELECTORS = ("synflow", "jacob_cov")
 SAMPLING_SELECTORS = ("valid", *PROXY_SELECTORS)
@@ -109,7 +113,7 @@ class Stage2Data:
 
 def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, batch_size: int = 256, n_eval: int = 5000,
                      bn_batches: int = 20, proxy_batch: int = 64) -> Stage2Data:
-    """Fixed, seeded batches from the two halves (as `evaluate_runs` picks them).
+    """Fixed, seeded batches from the two halves: valid and BN batches from `evaluation_batches`, as `evaluate_runs`.
 
     Parameters
     ----------
@@ -126,13 +130,12 @@ def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, b
     """
     caller = "make_stage2_data"
     seed = check_int("seed", seed, caller=caller, minimum=0)
-    n_eval = min(check_int("n_eval", n_eval, caller=caller, minimum=1), len(valid))
-    bs = min(check_int("batch_size", batch_size, caller=caller, minimum=1), n_eval)
+    n_eval = check_int("n_eval", n_eval, caller=caller, minimum=1)
+    batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1)
     bn_batches = check_int("bn_batches", bn_batches, caller=caller, minimum=0)
     proxy_batch = min(check_int("proxy_batch", proxy_batch, caller=caller, minimum=1), len(train))
-    bn = train.fixed_batches(min(bs, len(train)), bn_batches, seed=seed, augment=True) if bn_batches else None
-    return Stage2Data(valid.fixed_batches(bs, max(1, n_eval // bs), seed=seed), bn,
-                      train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0], train)
+    batches = evaluation_batches(train, valid, seed=seed, batch_size=batch_size, n_eval=n_eval, bn_batches=bn_batches)
+    return Stage2Data(batches.valid, batches.bn, train.fixed_batches(proxy_batch, 1, seed=seed + 1)[0], train)
 
 
 def _device(run: LoadedRun) -> torch.device:
@@ -240,7 +243,7 @@ def select_sampled(selector: str, run: LoadedRun, *, seed: int = 0, n_samples: i
 
 
 # ----------------------------------------------------------------------------------------- prune
-def select_prune(run: LoadedRun, **_) -> Stage2Result:
+def select_prune(run: LoadedRun) -> Stage2Result:
     """Argmax of each edge's learned distribution over the run's subspace ops (ties -> the first)."""
     if run.alphas is None:
         raise InvalidParameterError(f"select_prune(): run method={run.config.get('method')!r} has no architecture parameters; "
@@ -325,7 +328,7 @@ def _finetuner(run: LoadedRun, net: Supernet, data: Stage2Data, *, epochs: int, 
 
 
 def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = None, data_dir=None,
-                   finetune_epochs: int = 0, finetune_lr: float | None = None, **_) -> Stage2Result:
+                   finetune_epochs: int = 0, finetune_lr: float | None = None) -> Stage2Result:
     """DARTS-PT perturbation-based selection on the mixed supernet (module docstring).
 
     The mixture starts from ``run.edge_probs`` (subspace columns); ops with probability 0 count as
@@ -375,31 +378,40 @@ def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = N
 
 
 # ----------------------------------------------------------------------------------------- registry
-def _sampled(name: str):
-    def select(run, *, seed=0, n_samples=100, data=None, ground_truth=None, data_dir=None, **_):
-        return select_sampled(name, run, seed=seed, n_samples=n_samples, data=data, ground_truth=ground_truth, data_dir=data_dir)
-    select.__doc__ = f"``{name}`` selector: `select_sampled` with selector={name!r}."
+SELECTOR_KEYWORDS = ("seed", "n_samples", "data", "ground_truth", "data_dir", "finetune_epochs", "finetune_lr")
+"""The keywords every selector accepts; one it does not use is ignored, any other keyword is an error."""
+
+
+def _selector(name: str, fn: Callable[..., Stage2Result]) -> Callable[..., Stage2Result]:
+    """`fn` behind the one selector interface: ``f(run, **keywords of SELECTOR_KEYWORDS)``."""
+    used = set(inspect.signature(fn).parameters)
+
+    def select(run: LoadedRun, **kwargs) -> Stage2Result:
+        unknown = [k for k in kwargs if k not in SELECTOR_KEYWORDS]
+        if unknown:
+            raise InvalidParameterError(f"{name} selector: keyword {unknown[0]!r} is not a selector option; "
+                                        f"expected some of {list(SELECTOR_KEYWORDS)}.")
+        return fn(run, **{k: v for k, v in kwargs.items() if k in used})
+    select.__doc__ = fn.__doc__
     return select
 
 
-SELECTORS: dict[str, Callable[..., Stage2Result]] = {
-    "prune": select_prune, "valid": _sampled("valid"), "synflow": _sampled("synflow"),
-    "jacob_cov": _sampled("jacob_cov"), "perturb": select_perturb,
-}
+SELECTORS = Registry("selector", "selectors")
 """Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr) -> Stage2Result``
-(keywords a selector does not use are ignored)."""
+(`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises InvalidParameterError)."""
+SELECTORS.add("prune", _selector("prune", select_prune))
+for _name in SAMPLING_SELECTORS:
+    SELECTORS.add(_name, _selector(_name, functools.partial(select_sampled, _name)),
+                  description=f"``{_name}`` selector: `select_sampled` with selector={_name!r}.")
+SELECTORS.add("perturb", _selector("perturb", select_perturb))
 
 
 def run_selector(selector: str, run: LoadedRun, **kwargs) -> Stage2Result:
-    """Run the selector named `selector` (a key of `SELECTORS`) on `run`."""
+    """Run the selector named `selector` (a key of `SELECTORS`) on `run`; `kwargs` from `SELECTOR_KEYWORDS`."""
     return SELECTORS[check_option("selector", selector, SELECTORS, caller="run_selector")](run, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------- ground truth
-GT_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-"""Benchmark datasets whose 200-epoch test accuracy is reported for every selection."""
-
-
 def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, np.ndarray], round_to: int | None = None) -> dict:
     """Benchmark facts of a selected architecture (spec §10.1).
 
@@ -417,12 +429,12 @@ def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, 
     -------
     dict
         ``index`` (benchmark index), ``arch`` (string), ``test_acc`` (percent, 200 epochs, per
-        dataset of `GT_DATASETS`), ``regret`` (accuracy points below the subspace's best).
+        dataset of `FULL_DATASETS`), ``regret`` (accuracy points below the subspace's best).
     """
     if arch is None:
-        return {"index": None, "arch": None, "test_acc": dict.fromkeys(GT_DATASETS, math.nan), "regret": math.nan}
+        return {"index": None, "arch": None, "test_acc": dict.fromkeys(FULL_DATASETS, math.nan), "regret": math.nan}
     index = bench.index_of(arch)
-    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in GT_DATASETS}
+    acc = {d: bench.query(index, dataset=d, metric="test_acc", epochs=200) for d in FULL_DATASETS}
     codes, space_acc = space_truth
     pos = int(np.flatnonzero((np.asarray(codes) == np.asarray(arch.code)).all(axis=1))[0])
     return {"index": index, "arch": str(arch), "test_acc": acc, "regret": regret(space_acc, pos, round_to=round_to)}
@@ -477,7 +489,8 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "GT_DATASETS", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "Stage2Data", "Stage2Result", "baseline_run",
-    "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy", "score_valid", "select_perturb",
-    "select_prune", "select_sampled", "selection_truth", "stage2_distribution", "subspace_codes",
+    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result",
+    "baseline_run", "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy",
+    "score_valid", "select_perturb", "select_prune", "select_sampled", "selection_truth", "stage2_distribution",
+    "subspace_codes",
 ]

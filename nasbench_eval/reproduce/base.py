@@ -1,8 +1,10 @@
-"""Building blocks of the reproductions that train supernets (`trained`): the experiment record, its
-run context, and the parts every report shares (header, notes, sources, provenance)."""
+"""What every reproduction shares: the `Reproduction` record, its run context, the quick-run warning,
+``stat`` (mean ± std over seeds), and the parts of a report (header, notes, sources, provenance).
+
+Benchmark-only tables (`runner`, `published`) and reproductions that train supernets (`pup_table2`,
+`interchoice`) are both `Reproduction` s in the one registry, `catalog.REPRODUCTIONS`."""
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +13,15 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int
-from ..metrics import mean_std
-from ..search.base import format_mean_std
+from ..metrics import format_mean_std, mean_std
 
-QUICK_WARNING = ("QUICK RUN: a few hundred images, 1-2 epochs, C=4, N=1, few samples and seeds; it exercises the full "
-                 "path on a CPU and is NOT comparable to the published numbers.")
+QUICK_WARNING = ("QUICK RUN: fewer seeds and CPU-sized settings (smaller N / budgets / populations, cheaper proxy "
+                 "settings; for trained reproductions a few hundred images, 1-2 epochs, C=4, N=1, few samples); it "
+                 "exercises the full path and is NOT comparable to the published numbers.")
 
 
 @dataclass
-class ExperimentContext:
+class ReproductionContext:
     """Options of one reproduction run (the `reproduce` command's flags).
 
     Attributes
@@ -33,7 +35,10 @@ class ExperimentContext:
     seeds : int or None
         Number of seeds (consecutive from the paper's first); None = the paper's (quick: fewer).
     epochs : int or None
-        Stage-1 epochs for every supernet instead of the paper's; the report states the reduction.
+        Trained reproductions: Stage-1 epochs for every supernet instead of the paper's; the report states
+        the reduction. Tables train nothing and refuse it.
+    store : path-like or None
+        Tables: the score store SQLite file (None: ``$NASBENCH_EVAL_CACHE/scores.sqlite``).
     progress : bool
         tqdm bars on stderr.
     """
@@ -44,6 +49,7 @@ class ExperimentContext:
     quick: bool = False
     seeds: int | None = None
     epochs: int | None = None
+    store: object = None
     progress: bool = True
 
     def __post_init__(self):
@@ -65,31 +71,34 @@ class ExperimentContext:
 
 
 @dataclass(frozen=True)
-class Experiment:
-    """A reproduction that trains supernets.
+class Reproduction:
+    """A published table or figure we reproduce: how to run it and how to report it.
 
     Attributes
     ----------
     name, title, paper, source : str
         Registry key, what it reproduces, the paper and its table / figure.
-    run : callable(ExperimentContext) -> dict
-        Does the work (resumably) and returns the JSON-able result (`header`'s keys included).
+    run : callable(ReproductionContext) -> dict
+        Does the work (resumably) and returns the JSON-able result.
     markdown : callable(dict) -> str
         The report.
     frame : callable(dict) -> pandas.DataFrame
         The CSV: one line per compared number.
+    spec : object, optional
+        The table's rows and published numbers (`published.TableSpec`) for benchmark-only tables.
     """
 
     name: str
     title: str
     paper: str
     source: str
-    run: Callable[[ExperimentContext], dict]
+    run: Callable[[ReproductionContext], dict]
     markdown: Callable[[dict], str]
     frame: Callable[[dict], pd.DataFrame]
+    spec: object = None
 
 
-def reduction_note(ctx: ExperimentContext, paper_epochs: Mapping[str, int]) -> str | None:
+def reduction_note(ctx: ReproductionContext, paper_epochs: Mapping[str, int]) -> str | None:
     """What `--epochs` changed, e.g. ``"Stage-1 epochs: 10 instead of the paper's 100 (darts), 250 (rsps_biased)"``."""
     if ctx.epochs is None or ctx.quick:
         return None
@@ -97,7 +106,7 @@ def reduction_note(ctx: ExperimentContext, paper_epochs: Mapping[str, int]) -> s
     return f"REDUCED RUN: Stage-1 epochs {ctx.epochs} for every supernet instead of the paper's {paper}; not the published protocol."
 
 
-def header(exp: Experiment, ctx: ExperimentContext, *, reduction: str | None, notes) -> dict:
+def header(exp: Reproduction, ctx: ReproductionContext, *, reduction: str | None, notes) -> dict:
     """The keys every trained reproduction result starts with."""
     return {"experiment": exp.name, "title": exp.title, "paper": exp.paper, "source": exp.source, "quick": ctx.quick,
             "warning": QUICK_WARNING if ctx.quick else None, "reduction": reduction, "epochs_override": ctx.epochs,
@@ -105,10 +114,9 @@ def header(exp: Experiment, ctx: ExperimentContext, *, reduction: str | None, no
 
 
 def stat(values, decimals: int = 2) -> dict:
-    """``{"mean", "std", "n", "text"}`` over seeds (ddof=0; NaN propagates)."""
+    """``{"mean", "std", "n", "text"}`` over seeds or runs (ddof=0; NaN propagates; text: `format_mean_std`)."""
     ms = mean_std(np.asarray(values, dtype=np.float64))
-    text = "nan" if math.isnan(ms.mean) else format_mean_std(float(ms.mean), float(ms.std), decimals)
-    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n, "text": text}
+    return {"mean": float(ms.mean), "std": float(ms.std), "n": ms.n, "text": format_mean_std(ms, decimals=decimals)}
 
 
 def head_lines(result: dict) -> list[str]:
@@ -136,5 +144,5 @@ def md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     return out + ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
 
 
-__all__ = ["QUICK_WARNING", "Experiment", "ExperimentContext", "header", "head_lines", "md_table", "reduction_note",
+__all__ = ["QUICK_WARNING", "Reproduction", "ReproductionContext", "header", "head_lines", "md_table", "reduction_note",
            "stat", "tail_lines"]

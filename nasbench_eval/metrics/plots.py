@@ -15,9 +15,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._validation import check_1d
-from .exceptions import InvalidParameterError
-from .metrics import ImprovementCurve, MassCurve, RecallCurve, kendall_tau
+from .._validation import check_1d
+from ..exceptions import InvalidParameterError
+from .correlation import kendall_tau
+from .improvement import ImprovementCurve
+from .recall import RecallCurve
+from .sampling import MassCurve
 
 
 def _check_curves(curves: Mapping, kind: type, *, caller: str) -> None:
