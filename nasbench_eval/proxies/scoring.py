@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .._validation import check_int, check_option
+from ..device import derive_seed
 from ..exceptions import InvalidParameterError
 from ..nets.cost import DATASET_SPECS
 from ..space import Arch, SizeArch
@@ -22,8 +23,9 @@ from .base import ScoreRecord, Scored, _check_batch, classify, evaluate, fn_opti
 from .linear_regions import random_patches
 from .profiles import profile_settings
 
-SETTINGS_VERSION = 1
-"""Bumped whenever an implementation change alters scores under unchanged settings."""
+SCORING_VERSION = "1"
+"""Bump whenever an implementation change alters scores under unchanged settings: `settings_key` and the
+score store's keys (`nasbench_eval.store.score_key`) both carry it, so old stored scores stop matching."""
 
 NETWORKS = {"full": (16, 5), "narrow": (3, 1), "thin": (1, 1)}
 """Network variant -> default (C, N): §1.1, TE-NAS's narrow NTK skeleton (§1.5), thin LR net (§3.4)."""
@@ -104,7 +106,7 @@ def settings_key(name: str, profile: str | None = None, **options) -> str:
     Returns
     -------
     key : str
-        ``"<proxy key>@<SETTINGS_VERSION>:<sorted JSON of the settings>"``.
+        ``"<proxy key>@<SCORING_VERSION>:<sorted JSON of the settings>"``.
 
     Examples
     --------
@@ -112,7 +114,7 @@ def settings_key(name: str, profile: str | None = None, **options) -> str:
     True
     """
     s = resolve_settings(name, profile, caller="settings_key", **options)
-    return f"{get_proxy(name).name}@{SETTINGS_VERSION}:" + json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{get_proxy(name).name}@{SCORING_VERSION}:" + json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _needs_images(entry) -> bool:
@@ -162,11 +164,8 @@ def _parse_arch(arch, *, caller: str) -> Arch | SizeArch:
 
 
 def repeat_seed(seed: int, repeat: int, stream: int = 0) -> int:
-    """The seed of repeat `repeat` (stream 0: weights, 1: random inputs), a hash of (seed, repeat).
-
-    Stable across platforms and Python versions (numpy `SeedSequence`), in [0, 2**63).
-    """
-    return int(np.random.SeedSequence([seed, repeat, stream]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    """The seed of repeat `repeat` (stream 0: weights, 1: random inputs): ``derive_seed(seed, repeat, stream)``."""
+    return derive_seed(seed, repeat, stream)
 
 
 def build_for_proxy(arch, settings: dict, *, num_classes: int, seed: int):

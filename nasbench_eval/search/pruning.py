@@ -35,7 +35,7 @@ from ..exceptions import InvalidParameterError
 from ..nets.cell import CellSpec
 from ..nets.cost import DATASET_SPECS
 from ..nets.network import build_network, build_thin_network
-from ..device import resolve_device, scoring_numerics, seeded
+from ..device import derive_seed, resolve_device, scoring_numerics, seeded
 from ..proxies.base import Scored, evaluate, fn_options, get_proxy
 from ..proxies.linear_regions import random_patches
 from ..proxies.rank_combination import TIES, _ranks
@@ -216,12 +216,6 @@ def _regions(shared: _Shared, spec: CellSpec) -> float:
 
 
 # ---- the measures of one round ------------------------------------------------------------------------
-def _stream_seed(seed: int, *keys: int) -> int:
-    """A seed in [0, 2**63) hashed from (seed, *keys), stable across platforms."""
-    state = np.random.SeedSequence([seed, *keys]).generate_state(1, dtype=np.uint64)[0]
-    return int(state >> np.uint64(1))
-
-
 @dataclass(frozen=True)
 class _Measure:
     """Everything needed to score supernets with one measure (κ or R) under one protocol."""
@@ -239,7 +233,7 @@ class _Measure:
         base, cands = [], []
         for r in range(s["repeats"]):
             wr = r if s["repeat_init"] == "new" else 0
-            big = self.builder(spec, _stream_seed(seed, self.stream, round_, wr))
+            big = self.builder(spec, derive_seed(seed, self.stream, round_, wr))
             shared = _Shared(big, lambda sp: self.builder(sp, 0), self.inputs(r), self.name, fn_opts, device, spec)
             fn = _kappa if self.name == "ntk_cond" else _regions     # module globals, looked up per call
             base.append(fn(shared, spec))
@@ -448,7 +442,7 @@ def _measures(ntk: dict, lr: dict, x_ntk: torch.Tensor, x_lr: torch.Tensor, *, n
 
     def lr_inputs(r):
         dr = r if lr["repeat_data"] == "new" else 0
-        g = torch.Generator().manual_seed(_stream_seed(seed, 2, dr))
+        g = torch.Generator().manual_seed(derive_seed(seed, 2, dr))
         return random_patches(x_lr, n_patches, patch_size=lr["patch_size"], generator=g)
 
     return _Measure("ntk_cond", ntk, ntk_net, ntk_inputs, 0), _Measure("lr_count", lr, lr_net, lr_inputs, 1)
