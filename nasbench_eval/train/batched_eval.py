@@ -254,7 +254,12 @@ class GroupedSupernet:
         return net.classifier(net.global_pooling(net.lastact(h)).flatten(1)).view(self.size, b, -1)
 
     def _cell(self, cell: SuperCell, x: torch.Tensor) -> torch.Tensor:
-        """`SuperCell.forward` for the group: node j sums its incoming edges in edge order."""
+        """`SuperCell.forward` for the group: node j sums its incoming edges in edge order.
+
+        Not `nasbench_eval.nets.cell.cell_forward`: the same node sums, but accumulated in place in
+        NHWC storage (one contiguous block per arch, partial branches added with `index_add_`) and
+        with ``none`` branches skipped, which its out-of-place sum over every edge output cannot do.
+        """
         n, c, h, w = x.shape
         nodes = [x]
         for dst in range(1, 4):
