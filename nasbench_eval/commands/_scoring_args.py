@@ -8,7 +8,7 @@ import numpy as np
 from .._validation import check_int
 from ..benchmarks import DATASETS, Benchmark
 from ..exceptions import DataNotFoundError, InvalidParameterError
-from ..store import ScoreStore
+from ..scoring.store import ScoreStore
 
 
 def add_scoring_arguments(p, *, default_sample: int | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..metrics import improvement_curve
 from ..metrics.improvement import TIE_BREAKS
 from ..plots import plot_improvement
-from ..scorefile import add_scorefile_arguments, column_curves
+from ._scorefile_args import add_scorefile_arguments, column_curves
 
 HELP = "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst"
 

@@ -11,7 +11,7 @@ from ..exceptions import CorruptDataError, DataNotFoundError
 from ..metrics import arch_probs, benchmark_codes, biased_sampler_probs, edge_probs, mass_curve
 from ..metrics.sampling import KINDS
 from ..plots import plot_mass
-from ..scorefile import default_plot_path
+from ._scorefile_args import default_plot_path
 from ..space import EDGES, OPS, Arch
 
 HELP = "probability mass a per-edge architecture distribution puts on better archs, vs the uniform sampler"

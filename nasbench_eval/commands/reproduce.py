@@ -10,7 +10,7 @@ from ..exceptions import InvalidParameterError, UnknownNameError
 from ..reproduce import RunContext, list_tables, markdown, run_table, write
 from ..reproduce.published import TABLES
 from ..reproduce.trained import EXPERIMENTS, ExperimentContext, list_experiments, run_experiment
-from ..store import ScoreStore
+from ..scoring.store import ScoreStore
 
 HELP = "reproduce a published table or a trained experiment (list them with --list) and compare our numbers with the paper's"
 

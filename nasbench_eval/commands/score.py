@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..benchmarks import create_benchmark
-from ..score_space import resolve_proxies, score_space
+from ..scoring.score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
 
 HELP = "score architectures (resumable, into the score store) and export a CSV table"

@@ -29,7 +29,7 @@ from .profiles import profile_settings
 
 SCORING_VERSION = "1"
 """Bump whenever an implementation change alters scores under unchanged settings: `settings_key` and the
-score store's keys (`nasbench_eval.store.score_key`) both carry it, so old stored scores stop matching."""
+score store's keys (`nasbench_eval.scoring.store.score_key`) both carry it, so old stored scores stop matching."""
 
 NETWORKS = {"full": (16, 5), "narrow": (3, 1), "thin": (1, 1)}
 """Network variant -> default (C, N): §1.1, TE-NAS's narrow NTK skeleton (§1.5), thin LR net (§3.4)."""

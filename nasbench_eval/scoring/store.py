@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import cache_dir
-from .proxies.scoring import SCORING_VERSION
+from ..paths import cache_dir
+from ..proxies.scoring import SCORING_VERSION
 from .sqlite_file import SqliteFile
 
 

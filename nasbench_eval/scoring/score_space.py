@@ -16,12 +16,12 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ._validation import check_int
-from .data import get_spec, proxy_batch
-from .device import resolve_device
-from .exceptions import InvalidParameterError
-from .proxies import get_proxy, score_arch
-from .proxies.scoring import resolve_settings, rows_needed, settings_key
+from .._validation import check_int
+from ..data import get_spec, proxy_batch
+from ..device import resolve_device
+from ..exceptions import InvalidParameterError
+from ..proxies import get_proxy, score_arch
+from ..proxies.scoring import resolve_settings, rows_needed, settings_key
 from .store import ScoreStore, StoredScore, score_key
 
 AUGMENTED = frozenset({"ntk_cond", "jacob_cov", "snip", "grasp", "grad_norm", "fisher", "plain"})
@@ -184,7 +184,7 @@ def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, p
     `keep(arch, proxy, record, seconds)` stores each record as soon as its group finishes (seconds =
     the group's wall time / its size). Groups come from `engine.iter_score_groups`.
     """
-    from .engine import iter_score_groups, supports
+    from ..engine import iter_score_groups, supports
 
     rest, by_proxy = [], {}
     for arch, proxy in todo:
