@@ -118,7 +118,8 @@ def _additive_measures(monkeypatch, a: dict, b: dict):
     """κ(spec) = 1000 + Σ a[e][op], R(spec) = 1000 + Σ b[e][op] over the ops present."""
     def total(table, spec):
         return 1000.0 + sum(table[e][op] for e, ops in enumerate(spec) for op in ops)
-    monkeypatch.setattr(pruning, "score_supernet", lambda shared, spec: total(a if shared.name == "ntk_cond" else b, spec))
+    monkeypatch.setattr(pruning, "score_supernet",
+                        lambda shared, spec: total(a if shared.name == "ntk_cond" else b, spec))
 
 
 @pytest.mark.parametrize("ties", ["average", "tenas_ties"])

@@ -297,7 +297,8 @@ def iter_score_groups(archs: Sequence, name: str, batch, *, dataset: str = "cifa
     dev = resolve_device(device)
     if group_size is None:
         settings = resolve_settings(name, profile, caller=caller, **options)
-        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=DATASET_SPECS.get(dataset, (0, 32))[1])
+        resolution = DATASET_SPECS.get(dataset, (0, 32))[1]
+        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=resolution)
     group_size = check_int("group_size", group_size, caller=caller, minimum=1)
 
     def run(group):
@@ -311,7 +312,7 @@ def iter_score_groups(archs: Sequence, name: str, batch, *, dataset: str = "cifa
 
 def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
                profile: str | None = None, group_size: int | None = None, **options) -> list[ScoreRecord]:
-    """`score_group` over consecutive groups (`iter_score_groups`: sized by `sizing.auto_group_size`, halved on CUDA OOM).
+    """`score_group` over consecutive groups (`iter_score_groups`: sized by `sizing.auto_group_size`, halved on OOM).
 
     Parameters
     ----------

@@ -79,7 +79,9 @@ class GroupedConvBN(nn.Module):
         self.eps = 1e-5 if bns is None else bns[0].eps
         self.register_buffer("idx", idx.clone(), persistent=False)
         # the first arch's parameter behind each stacked one (all S play the same role), for `weight_slices`
-        self.sources = {"weight": first.weight, **({} if bns is None else {"bn_weight": bns[0].weight, "bn_bias": bns[0].bias})}
+        self.sources = {"weight": first.weight}
+        if bns is not None:
+            self.sources.update(bn_weight=bns[0].weight, bn_bias=bns[0].bias)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None, *, shared_input: bool = False) -> torch.Tensor:
         """(B, S·C_in, H, W) -> (B, S·C_out, H', W'); with `shared_input`, x is (B, C_in, H, W) for all S archs."""
@@ -218,8 +220,9 @@ class GroupedNetwork(nn.Module):
         self.classifier_bias = _stack([n.classifier.bias for n in nets])                        # (A, K)
         self.register_buffer("idx", idx, persistent=False)
         self.nets = tuple(nets)    # a tuple, not submodules: the weight selectors of `weight_slices` read them
-        self.sources = {"classifier_weight": first.classifier.weight, "classifier_bias": first.classifier.bias,
-                        **({"head_bn_weight": first.lastact[0].weight, "head_bn_bias": first.lastact[0].bias} if keep_all else {})}
+        self.sources = {"classifier_weight": first.classifier.weight, "classifier_bias": first.classifier.bias}
+        if keep_all:
+            self.sources.update(head_bn_weight=first.lastact[0].weight, head_bn_bias=first.lastact[0].bias)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
         """Logits (A, B, K) for the shared input x (B, C_in, H, W)."""
@@ -257,7 +260,7 @@ class GroupedNetwork(nn.Module):
             if isinstance(m, GroupedConvBN):
                 out += [(getattr(m, name), m.idx) for name, src in m.sources.items() if id(src) in chosen]
         heads = ("head_bn_weight", "head_bn_bias", "classifier_weight", "classifier_bias")
-        return out + [(getattr(self, n), self.idx) for n in heads if n in self.sources and id(self.sources[n]) in chosen]
+        return out + [(getattr(self, n), self.idx) for n in heads if id(self.sources.get(n)) in chosen]
 
 
 def _check_group(nets: Sequence[CellNetwork], bn: str) -> None:

@@ -71,7 +71,8 @@ def fit_group_size(bytes_per_item: int, device, *, cpu_size: int, max_group: int
 def auto_group_size(name: str, settings: dict, device: torch.device, *, resolution: int = 32,
                     max_group: int = MAX_GROUP_SIZE) -> int:
     """The engine's first group size for proxy `name`: `fit_group_size` of `bytes_per_arch`, `CPU_GROUP_SIZE` on CPU."""
-    return fit_group_size(bytes_per_arch(name, settings, resolution), device, cpu_size=CPU_GROUP_SIZE, max_group=max_group)
+    per_arch = bytes_per_arch(name, settings, resolution)
+    return fit_group_size(per_arch, device, cpu_size=CPU_GROUP_SIZE, max_group=max_group)
 
 
 def iter_groups(items: Sequence, fn: Callable[[Sequence], list], group_size: int) -> Iterator[tuple[Sequence, list]]:

@@ -33,7 +33,9 @@ INCOMING = tuple(tuple((e, src) for e, (src, d) in enumerate(EDGES) if d == dst)
 
 
 def cell_forward(x: torch.Tensor, edge: Callable[[int, torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    """The NB201 cell's node sums: node 0 = x, node j = Σ over incoming edges e of ``edge(e, node src)``; returns node 3.
+    """The NB201 cell's node sums: node 0 = x, node j = Σ over its incoming edges e of ``edge(e, node src)``.
+
+    Returns node 3.
 
     The one cell forward of the single (`Cell`), supernet (`SuperCell`) and grouped
     (`nasbench_eval.engine.grouped.GroupedCell`) networks; each says through `edge` what an edge computes.

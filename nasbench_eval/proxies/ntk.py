@@ -72,7 +72,9 @@ def _check_ntk(options: dict, rows: int) -> dict:
         out["n_batches"] = check_int("n_batches", out["n_batches"], caller="ntk_cond", minimum=1, maximum=rows)
     tenas_nan = out.get("tenas_nan")
     if tenas_nan is not None and not isinstance(tenas_nan, (int, float)):
-        raise InvalidParameterError(f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None.")
+        raise InvalidParameterError(
+            f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None."
+        )
     return out
 
 

@@ -118,7 +118,8 @@ def settings_key(name: str, profile: str | None = None, **options) -> str:
     True
     """
     s = resolve_settings(name, profile, caller="settings_key", **options)
-    return f"{get_proxy(name).name}@{SCORING_VERSION}:" + json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
+    settings = json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{get_proxy(name).name}@{SCORING_VERSION}:{settings}"
 
 
 def needs_images(entry) -> bool:
@@ -261,7 +262,8 @@ def score_record(entry, s: dict, arch, parts: list[Scored], *, seed: int, datase
     """The `ScoreRecord` of `arch` from its per-repeat `parts`: mean, status, `nonfinite_value`, dead cell."""
     agg = aggregate(parts)
     if s["nonfinite_value"] is not None and not math.isfinite(agg.value):
-        agg = Scored(s["nonfinite_value"], agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={s['nonfinite_value']:g}")
+        fill = s["nonfinite_value"]
+        agg = Scored(fill, agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={fill:g}")
     return ScoreRecord(
         name=entry.name, value=agg.value, status=agg.status, reason=agg.reason,
         repeats=tuple(p.value for p in parts), options=dict(s), seed=seed,
@@ -356,5 +358,6 @@ def score_arch(arch, name: str, batch, *, dataset: str = "cifar10", seed: int = 
         wseed = plan.weight_seed(r)
         net = build_for_proxy(a, s, num_classes=num_classes, seed=wseed)
         batch_r = plan.inputs(x[:need], None if y is None else y[:need], r)
-        parts.append(evaluate(entry.name, net, batch_r, device=device, seed=wseed, caller=caller, inplace=True, **fn_opts))
+        parts.append(evaluate(entry.name, net, batch_r, device=device, seed=wseed, caller=caller, inplace=True,
+                              **fn_opts))
     return score_record(entry, s, a, parts, seed=seed, dataset=dataset, profile=profile)

@@ -313,7 +313,8 @@ def auto_group_size(supernet: Supernet, batches: Batches) -> int:
     """
     b, _, h, w = max((x.shape for x, _ in batches), key=lambda s: s[0] * s[2] * s[3], default=(0, 0, 0, 0))
     per_arch = ACTIVATIONS_PER_ARCH * b * supernet.C * h * w * 4
-    return fit_group_size(per_arch, supernet.classifier.weight.device, cpu_size=CPU_GROUP_SIZE, max_group=MAX_GROUP_SIZE)
+    device = supernet.classifier.weight.device
+    return fit_group_size(per_arch, device, cpu_size=CPU_GROUP_SIZE, max_group=MAX_GROUP_SIZE)
 
 
 def iter_group_predictions(supernet: Supernet, archs: Sequence, valid_batches: Batches, *,
