@@ -182,6 +182,19 @@ def test_status_rules_give_exactly_the_spec_statuses():
     assert finalize(get_proxy("snip"), math.inf, {}).status == "inf"            # plain values are classified
 
 
+def test_seed_hash_is_pinned():
+    """The one seed hash gives the seeds every stored score, pruning run and SpiderNet run was made with:
+    score_arch's repeat seeds, pruning's (seed, stream, round, repeat) weights, SpiderNet's 32-bit phase seeds."""
+    from nasbench_eval.device import derive_seed
+    from nasbench_eval.spidernet import phase_seed
+
+    assert (repeat_seed(0, 0), repeat_seed(3, 1, 1)) == (7896617691693857887, 7482082633366827798)
+    assert derive_seed(0, 1, 2, 3) == 6463705122041852897 and derive_seed(0, 0, 0, 1) != derive_seed(0, 0, 1, 0)
+    assert (phase_seed(0, "cycle_init", 0), phase_seed(7, "final_epoch", 2)) == (2968811710, 1142734250)
+    with pytest.raises(InvalidParameterError, match="bits"):
+        derive_seed(0, bits=16)
+
+
 # ---- profiles and settings keys ------------------------------------------------------------------
 @pytest.mark.parametrize("profile, name, changed", [
     ("tenas_code", "ntk_cond", {"batch_size": 72, "network": "narrow", "init": "torch_default",
