@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 
 from .exceptions import InvalidParameterError
@@ -22,6 +23,28 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise InvalidParameterError(f"device={device!r} is not supported; expected 'cpu', 'cuda' or 'cuda:N'.")
     return dev
+
+
+def derive_seed(*keys: int, bits: int = 63) -> int:
+    """A seed hashed from the integer `keys` (numpy `SeedSequence`), stable across platforms and Python versions.
+
+    Parameters
+    ----------
+    *keys : int
+        E.g. ``(seed, repeat, stream)``; different tuples give independent seeds.
+    bits : {63, 32}, default=63
+        63: the top 63 bits of the first 64-bit word, in [0, 2**63); 32: its low 32-bit word, in [0, 2**32)
+        (what ``generate_state(1)`` gives, for numpy generators that take 32-bit seeds).
+
+    >>> derive_seed(0, 1, 2) == derive_seed(0, 1, 2) != derive_seed(0, 2, 1)
+    True
+    """
+    word = np.random.SeedSequence(list(keys)).generate_state(1, dtype=np.uint64)[0]
+    if bits == 32:
+        return int(word & np.uint64(0xFFFFFFFF))
+    if bits == 63:
+        return int(word >> np.uint64(1))
+    raise InvalidParameterError(f"derive_seed(): bits={bits!r} is not supported; expected 63 or 32.")
 
 
 @contextmanager

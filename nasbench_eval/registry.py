@@ -36,6 +36,8 @@ class Entry:
     tags: frozenset = field(default_factory=frozenset)
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)  # per-entry default options (batch size, init, ...)
+    check: Callable | None = None      # proxies: check(options, rows=B) -> options, validated (None: no own options)
+    finalize: Callable | None = None   # proxies: finalize(raw, **options) -> Scored, status rule (None: fn's value)
 
     def orient(self, value: float) -> float:
         """The "higher is better" view of `value`, for ranking and search."""

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-import nasbench_eval.score_space as score_space_module
+import nasbench_eval.scoring.score_space as score_space_module
 from nasbench_eval.cli import main
 from nasbench_eval.metrics import kendall_tau
 

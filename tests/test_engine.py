@@ -9,7 +9,7 @@ import torch
 
 from nasbench_eval.engine import ENGINE_PROXIES, GroupedNetwork, score_group, score_many, supports
 from nasbench_eval.engine.batched import count_unique_rows_grouped, hamming_kernels, ntk_grams
-from nasbench_eval.engine.sizing import CPU_GROUP_SIZE, auto_group_size, iter_groups
+from nasbench_eval.engine.sizing import CPU_GROUP_SIZE, auto_group_size, fit_group_size, iter_groups
 from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.nets import build_network
 from nasbench_eval.proxies import resolve_settings, score_arch
@@ -123,8 +123,22 @@ def test_iter_groups_halves_on_cuda_oom_and_keeps_order():
         list(iter_groups([1], lambda g: (_ for _ in ()).throw(torch.cuda.OutOfMemoryError("x")), 1))
 
 
-def test_cpu_group_size_is_fixed():
-    assert auto_group_size("ntk_cond", resolve_settings("ntk_cond"), torch.device("cpu")) == CPU_GROUP_SIZE
+def test_group_size_fits_free_cuda_memory(monkeypatch):
+    """One sizer for every batched path: a share of free memory over the per-arch estimate, clamped to
+    [1, max_group]; on CPU the fixed size whatever the settings. Larger NTK batches -> smaller groups."""
+    free = {"bytes": 8 * 2**30}
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free["bytes"], 80 * 2**30))
+    cuda = torch.device("cuda")
+    assert fit_group_size(2**20, cuda, cpu_size=3, max_group=10**6) == 4096       # half of 8 GiB / 1 MiB
+    assert fit_group_size(2**20, cuda, cpu_size=3, max_group=100) == 100
+    assert fit_group_size(2**40, cuda, cpu_size=3, max_group=100) == 1
+    assert fit_group_size(2**40, "cpu", cpu_size=3, max_group=100) == 3
+    small, large = (auto_group_size("ntk_cond", resolve_settings("ntk_cond", batch_size=b), cuda, max_group=10**6)
+                    for b in (8, 64))
+    assert small > large >= 1
+    free["bytes"] //= 4
+    assert auto_group_size("ntk_cond", resolve_settings("ntk_cond", batch_size=8), cuda, max_group=10**6) < small
+    assert {auto_group_size(p, resolve_settings(p), "cpu") for p in ENGINE_PROXIES} == {CPU_GROUP_SIZE}
 
 
 def test_supports_and_bad_input():
@@ -141,7 +155,7 @@ def test_supports_and_bad_input():
 
 
 def test_score_space_uses_engine_and_matches_sequential(monkeypatch):
-    import nasbench_eval.score_space as module
+    import nasbench_eval.scoring.score_space as module
 
     archs, opts = ARCHS[:4], {"C": 4, "N": 1}
     seq = module.score_space(archs, ["synflow"], device="cpu", options=opts, progress=False, batched=False)
@@ -165,6 +179,11 @@ def test_gpu_batched_equals_gpu_score_arch(proxy):
         assert_same_record(rec, score_arch(arch, proxy, (X, None), device="cuda", **options), max(rel, 1e-6))
 
 
-def test_ops_cover_every_op():
-    """The equivalence set uses every op somewhere, so every gather/scatter branch is exercised."""
-    assert {op for a in ARCHS for op in Arch.from_str(a).ops} == set(OPS)
+def test_grouped_edges_holding_every_op_match_each_network():
+    """Five archs whose every edge holds all five ops across the group (op k+e on edge e of arch k): each
+    gather, op and scatter of a mixed grouped edge gives each arch its own network's logits."""
+    archs = [Arch(tuple(OPS[(k + e) % len(OPS)] for e in range(6))) for k in range(len(OPS))]
+    nets = [build_network(a, C=4, N=1, seed=k) for k, a in enumerate(archs)]
+    out = GroupedNetwork(nets)(X[:4])
+    for a, net in enumerate(nets):
+        assert torch.allclose(out[a], net(X[:4]), rtol=1e-5, atol=1e-6)

@@ -1,6 +1,7 @@
 """Proxy registry contract, score records, profiles, settings keys and the degenerate paths."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,8 +12,9 @@ from nasbench_eval.exceptions import InvalidParameterError, UnknownNameError
 from nasbench_eval.nets.network import build_network
 from nasbench_eval.proxies import (
     PROFILES, STATUSES, compute_proxy, get_proxy, has_dead_cell, list_profiles, list_proxies,
-    repeat_seed, resolve_settings, rows_needed, score_arch, settings_key, tenas_rank,
+    Scored, repeat_seed, resolve_settings, rows_needed, score_arch, settings_key, tenas_rank,
 )
+from nasbench_eval.proxies.base import finalize
 from nasbench_eval.space import Arch, all_archs
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -96,7 +98,7 @@ def test_score_arch_record_contract(name, batch):
     assert rec.name == name and rec.seed == 3 and rec.dataset == "cifar10" and not rec.dead_cell
     assert rec.value == pytest.approx(float(np.mean(rec.repeats)))
     assert rec.options == resolve_settings(name, **_small(name))
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         rec.value = 0.0                                                               # frozen
 
 
@@ -165,8 +167,32 @@ def test_dead_cell_count_matches_spec():
     assert not has_dead_cell(Arch.from_str(BEST))
 
 
-def test_statuses_are_the_spec_set():
-    assert set(STATUSES) == {"ok", "degenerate", "nan", "inf"}
+def test_status_rules_give_exactly_the_spec_statuses():
+    """Each proxy's own finalize rule, fed its degenerate and overflowing raw values, gives only statuses of
+    STATUSES and all four of them; an ``ok`` value that is not finite is re-classified."""
+    raws = {"nwot": [(1.0, 2.5), (0.0, -math.inf), (-1.0, 3.0)], "synflow": [2.0, 0.0, math.nan, math.inf],
+            "synflow_log": [math.e, 0.0, math.nan], "lr_count": [(7, 9), (1, 9), (1, 1)],
+            "ntk_cond": [torch.eye(3), torch.zeros(3, 3), torch.tensor([[1.0, 1.0], [1.0, 1.0]])]}
+    got = {(name, finalize(get_proxy(name), raw, {}).status) for name, values in raws.items() for raw in values}
+    assert {s for _, s in got} == set(STATUSES) == {"ok", "degenerate", "nan", "inf"}
+    assert ("nwot", "degenerate") in got and ("synflow", "nan") in got and ("ntk_cond", "inf") in got
+    assert finalize(get_proxy("lr_count"), (1, 1), {}) == Scored(1.0)          # one input: one region is fine
+    assert finalize(get_proxy("synflow_log"), math.e, {}).value == pytest.approx(1.0)
+    assert finalize(get_proxy("ntk_cond"), torch.zeros(2, 2), {"tenas_nan": 1e5}).value == 1e5
+    assert finalize(get_proxy("snip"), math.inf, {}).status == "inf"            # plain values are classified
+
+
+def test_seed_hash_is_pinned():
+    """The one seed hash gives the seeds every stored score, pruning run and SpiderNet run was made with:
+    score_arch's repeat seeds, pruning's (seed, stream, round, repeat) weights, SpiderNet's 32-bit phase seeds."""
+    from nasbench_eval.device import derive_seed
+    from nasbench_eval.spidernet import phase_seed
+
+    assert (repeat_seed(0, 0), repeat_seed(3, 1, 1)) == (7896617691693857887, 7482082633366827798)
+    assert derive_seed(0, 1, 2, 3) == 6463705122041852897 and derive_seed(0, 0, 0, 1) != derive_seed(0, 0, 1, 0)
+    assert (phase_seed(0, "cycle_init", 0), phase_seed(7, "final_epoch", 2)) == (2968811710, 1142734250)
+    with pytest.raises(InvalidParameterError, match="bits"):
+        derive_seed(0, bits=16)
 
 
 # ---- profiles and settings keys ------------------------------------------------------------------

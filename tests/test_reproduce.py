@@ -15,9 +15,9 @@ import scipy.stats
 from nasbench_eval.cli import main
 from nasbench_eval.reproduce import RunContext, get_table, list_tables, run_table
 from nasbench_eval.reproduce.published import Published, RowSpec, TableSpec
-from nasbench_eval.score_space import score_space
+from nasbench_eval.scoring.score_space import score_space
 from nasbench_eval.search import random_search
-from nasbench_eval.store import ScoreStore
+from nasbench_eval.scoring.store import ScoreStore
 
 NAMES = ["training-free-table1", "training-free-table2", "training-free-table3", "training-free-table4",
          "training-free-table5", "tenas-table1", "tenas-correlation"]

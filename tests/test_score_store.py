@@ -5,11 +5,11 @@ import math
 
 import pytest
 
-import nasbench_eval.score_space as score_space_module
+import nasbench_eval.scoring.score_space as score_space_module
 from nasbench_eval.exceptions import CorruptDataError, InvalidParameterError, UnknownNameError
-from nasbench_eval.score_space import resolve_proxies, score_space
+from nasbench_eval.scoring.score_space import resolve_proxies, score_space
 from nasbench_eval.space import all_archs
-from nasbench_eval.store import ScoreStore, StoredScore, score_key
+from nasbench_eval.scoring.store import ScoreStore, StoredScore, score_key
 
 ARCHS = [str(a) for a in list(all_archs())[1000:1005]]
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from nasbench_eval.device import derive_seed
 from nasbench_eval.exceptions import InvalidParameterError
 from nasbench_eval.nets import build_network
 from nasbench_eval.proxies.base import evaluate
@@ -85,7 +86,7 @@ def test_candidates_share_the_supernet_weights(full_bench):
     ops = ("skip_connect", "nor_conv_3x3")
     res = _run(full_bench, start_ops=ops)
     big = build_network([ops] * 6, C=3, N=1, num_classes=120, init="kaiming_normal_fan_out",
-                        seed=pruning._stream_seed(0, 0, 0, 0))
+                        seed=derive_seed(0, 0, 0, 0))
     spec = remove_op((ops,) * 6, 4, "nor_conv_3x3")
     sub = subnet_with_weights(big, lambda s: build_network(s, C=3, N=1, num_classes=120, seed=7), spec)
     expected = evaluate("ntk_cond", sub, (_images()[:3], None), device="cpu").value
@@ -117,8 +118,8 @@ def _additive_measures(monkeypatch, a: dict, b: dict):
     """κ(spec) = 1000 + Σ a[e][op], R(spec) = 1000 + Σ b[e][op] over the ops present."""
     def total(table, spec):
         return 1000.0 + sum(table[e][op] for e, ops in enumerate(spec) for op in ops)
-    monkeypatch.setattr(pruning, "_kappa", lambda shared, spec: total(a, spec))
-    monkeypatch.setattr(pruning, "_regions", lambda shared, spec: total(b, spec))
+    monkeypatch.setattr(pruning, "score_supernet",
+                        lambda shared, spec: total(a if shared.name == "ntk_cond" else b, spec))
 
 
 @pytest.mark.parametrize("ties", ["average", "tenas_ties"])

@@ -6,7 +6,7 @@ import numpy as np
 from .._validation import MAX_PROXY_BATCH, SEED_MAX, check_in_file, check_int, int_arg
 from ..benchmarks import DATASETS, Benchmark
 from ..exceptions import InvalidParameterError
-from ..store import ScoreStore
+from ..scoring.store import ScoreStore
 
 
 def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1) -> None:

@@ -13,7 +13,7 @@ from ..benchmarks import METRICS, column_name, create_benchmark
 from ..metrics import bootstrap_ci, kendall_tau, pearson_r, spearman_rho
 from ..metrics.plots import plot_scatter
 from ..proxies import get_proxy
-from ..score_space import resolve_proxies, score_space
+from ..scoring.score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
 
 HELP = "score architectures at init and correlate the scores with benchmark accuracy"

@@ -5,7 +5,7 @@ from .._validation import int_arg
 from ..metrics import improvement_curve
 from ..metrics.improvement import TIE_BREAKS
 from ..metrics.plots import plot_improvement
-from ..scorefile import add_scorefile_arguments, column_curves
+from ._scorefile_args import add_scorefile_arguments, column_curves
 
 HELP = "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst"
 

@@ -12,7 +12,7 @@ from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterEr
 from ..metrics import arch_probs, benchmark_codes, biased_sampler_probs, edge_probs, mass_curve
 from ..metrics.plots import plot_mass
 from ..metrics.sampling import KINDS
-from ..scorefile import PLOT_SUFFIXES, default_plot_path
+from ._scorefile_args import PLOT_SUFFIXES, default_plot_path
 from ..space import EDGES, OPS, Arch
 
 HELP = "probability mass a per-edge architecture distribution puts on better archs, vs the uniform sampler"

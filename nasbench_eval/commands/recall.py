@@ -8,7 +8,7 @@ import numpy as np
 from .._validation import int_arg
 from ..metrics import top_arch_recall_curve
 from ..metrics.plots import plot_recall
-from ..scorefile import add_scorefile_arguments, column_curves
+from ._scorefile_args import add_scorefile_arguments, column_curves
 
 HELP = "recall of the true top architectures by each score's top set, across test-error thresholds"
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._validation import check_out_file, kept_on_failure
 from ..benchmarks import create_benchmark
-from ..score_space import resolve_proxies, score_space
+from ..scoring.score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
 
 HELP = "score architectures (resumable, into the score store) and export a CSV table"

@@ -1,10 +1,12 @@
 """Score a group of architectures in one pass with the same records as `score_arch` (spec §6).
 
-`score_group` follows `nasbench_eval.proxies.score_arch` step by step -- same settings resolution,
-same per-repeat weight seeds (each arch's single-arch network is built from ``repeat_seed(seed, r)``
-on the CPU and copied into a `GroupedNetwork`), same rows, patches and all-ones inputs, same status
-rules and aggregation -- but runs one forward (and, for the NTK, one backward per sample) for the
-whole group. Only the floating-point association of convolutions and sums differs.
+`score_group` follows `nasbench_eval.proxies.score_arch` step by step through the same protocol
+objects -- settings resolution, the `RepeatPlan` (each arch's single-arch network is built from the
+plan's weight seed on the CPU and copied into a `GroupedNetwork`; same rows, patches and all-ones
+inputs), each proxy entry's option check and ``finalize`` status rule, and `score_record` -- but
+its kernels compute the raw quantity (kernel, NTK, synflow sum, region count) of the whole group in
+one forward (and, for the NTK, one backward per sample). Only the floating-point association of
+convolutions and sums differs.
 
 Supported (`ENGINE_PROXIES`): ``nwot``, ``synflow``, ``synflow_log``, ``ntk_cond``, ``lr_count`` on
 NB201 topology-space genotypes with any network variant (full, narrow, thin) and any of their
@@ -13,29 +15,29 @@ them with `score_arch`.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
-from .._validation import check_int, check_option
+from .._validation import check_int
 from ..device import resolve_device, scoring_numerics, seeded
 from ..exceptions import InvalidParameterError
 from ..data.specs import DATASET_SPECS
-from ..proxies.base import ScoreRecord, Scored, classify, fn_options, get_proxy
-from ..proxies.linear_regions import random_patches
-from ..proxies.ntk import condition_number
-from ..proxies.scoring import (_aggregate, _needs_images, _parse_arch, build_for_proxy, check_image_batch, has_dead_cell,
-                               repeat_seed, resolve_settings)
-from ..proxies.synflow import _status as synflow_status
-from ..proxies.synflow import signed_log
+from ..proxies.base import ScoreRecord, Scored, finalize, fn_options, get_proxy
+from ..proxies.ntk import ntk_weights
+from ..proxies.scoring import (RepeatPlan, build_for_proxy, check_image_batch, parse_arch, resolve_settings,
+                               score_record)
+from ..proxies.synflow import synflow_weights
 from ..space import Arch
 from .grouped import GroupedNetwork
+from .sizing import auto_group_size, iter_groups
 
 ENGINE_PROXIES = ("nwot", "synflow", "synflow_log", "ntk_cond", "lr_count")
 """Canonical proxy keys the engine scores group-wise."""
 
-Kernel = Callable[[list, torch.Tensor, dict], list[Scored]]
+Kernel = Callable[[list, torch.Tensor, dict], list]
+"""``kernel(nets, x, options) -> raws``: per arch, what the proxy function returns for it alone."""
 
 
 # ---- per-proxy group kernels -------------------------------------------------------------------
@@ -70,16 +72,10 @@ def hamming_kernels(gnet: GroupedNetwork, x: torch.Tensor) -> torch.Tensor:
     return k
 
 
-def _nwot_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
+def _nwot_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[tuple[float, float]]:
     gnet = GroupedNetwork(nets).to(x.device)
     sign, logdet = torch.linalg.slogdet(hamming_kernels(gnet, x))
-    out = []
-    for s, v in zip(sign.tolist(), logdet.tolist()):
-        if s <= 0 or v == -math.inf:       # the status rule of nasbench_eval.proxies.nwot.nwot
-            out.append(Scored(-math.inf, "degenerate", f"K_H is singular (det sign {s:g}): too few distinct ReLU patterns"))
-        else:
-            out.append(Scored(v))
-    return out
+    return list(zip(sign.tolist(), logdet.tolist()))
 
 
 def synflow_values(gnet: GroupedNetwork, input_shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -96,7 +92,7 @@ def synflow_values(gnet: GroupedNetwork, input_shape: tuple[int, ...], dtype: to
     device = gnet.classifier_weight.device
     ones = torch.ones((1, *input_shape), dtype=dtype, device=device)
     r = gnet(ones).sum()           # Σ_a R_a: arch a's weights only reach R_a
-    slices = gnet.weight_slices("synflow")
+    slices = gnet.weight_slices(synflow_weights)
     grads = torch.autograd.grad(r, [w for w, _ in slices], allow_unused=True)
     total = torch.zeros(gnet.num_archs, dtype=torch.float64, device=device)
     for (w, idx), g in zip(slices, grads):
@@ -105,17 +101,9 @@ def synflow_values(gnet: GroupedNetwork, input_shape: tuple[int, ...], dtype: to
     return total
 
 
-def _synflow_raw(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
-    bn, dtype = opts.get("bn", "remove"), opts.get("dtype", "float64")
-    check_option("bn", bn, ("remove", "keep", "keep_reduction"), caller="synflow")
-    check_option("dtype", dtype, ("float64", "float32"), caller="synflow")
-    gnet = GroupedNetwork(nets, bn=bn).to(x.device)
-    values = synflow_values(gnet, tuple(x.shape[1:]), getattr(torch, dtype))
-    return [synflow_status(v) for v in values.tolist()]
-
-
-def _synflow_log_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
-    return [Scored(signed_log(s.value), s.status, s.reason) for s in _synflow_raw(nets, x, opts)]
+def _synflow_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[float]:
+    gnet = GroupedNetwork(nets, bn=opts.get("bn", "remove")).to(x.device)
+    return synflow_values(gnet, tuple(x.shape[1:]), getattr(torch, opts.get("dtype", "float64"))).tolist()
 
 
 def ntk_grams(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> torch.Tensor:
@@ -134,7 +122,7 @@ def ntk_grams(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> t
     -------
     theta : Tensor of shape (A, B, B), float64
     """
-    slices = gnet.weight_slices("ntk")
+    slices = gnet.weight_slices(ntk_weights)
     params = [w for w, _ in slices]
     rows: list[tuple[torch.Tensor, ...]] = []
     for chunk in torch.tensor_split(x, n_batches):
@@ -149,19 +137,8 @@ def ntk_grams(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> t
     return theta
 
 
-def _ntk_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
-    n_batches = check_int("n_batches", opts.get("n_batches", 1), caller="ntk_cond", minimum=1, maximum=len(x))
-    tenas_nan = opts.get("tenas_nan")
-    if tenas_nan is not None and not isinstance(tenas_nan, (int, float)):
-        raise InvalidParameterError(f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None.")
-    theta = ntk_grams(GroupedNetwork(nets).to(x.device), x, n_batches=n_batches)
-    out = []
-    for a in range(len(nets)):
-        s = condition_number(theta[a])
-        if tenas_nan is not None and s.status == "degenerate":
-            s = Scored(float(tenas_nan), "degenerate", f"{s.reason}; mapped to tenas_nan={tenas_nan:g}")
-        out.append(s)
-    return out
+def _ntk_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[torch.Tensor]:
+    return list(ntk_grams(GroupedNetwork(nets).to(x.device), x, n_batches=opts.get("n_batches", 1)))
 
 
 def activation_patterns_grouped(gnet: GroupedNetwork, x: torch.Tensor, *, n_batches: int = 1) -> torch.Tensor:
@@ -213,20 +190,14 @@ def count_unique_rows_grouped(bits: torch.Tensor) -> torch.Tensor:
     return torch.bincount(unique[:, 0], minlength=a)
 
 
-def _lr_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[Scored]:
-    n_batches = check_int("n_batches", opts.get("n_batches", 1), caller="lr_count", minimum=1, maximum=len(x))
-    counts = count_unique_rows_grouped(activation_patterns_grouped(GroupedNetwork(nets).to(x.device), x, n_batches=n_batches))
-    out = []
-    for regions in counts.tolist():
-        if regions == 1 and len(x) > 1:
-            out.append(Scored(1.0, "degenerate", f"all {len(x)} inputs share one activation pattern"))
-        else:
-            out.append(Scored(float(regions)))
-    return out
+def _lr_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[tuple[int, int]]:
+    gnet = GroupedNetwork(nets).to(x.device)
+    counts = count_unique_rows_grouped(activation_patterns_grouped(gnet, x, n_batches=opts.get("n_batches", 1)))
+    return [(regions, len(x)) for regions in counts.tolist()]
 
 
 KERNELS: dict[str, Kernel] = {
-    "nwot": _nwot_kernel, "synflow": lambda n, x, o: _synflow_raw(n, x, o), "synflow_log": _synflow_log_kernel,
+    "nwot": _nwot_kernel, "synflow": _synflow_kernel, "synflow_log": _synflow_kernel,
     "ntk_cond": _ntk_kernel, "lr_count": _lr_kernel,
 }
 
@@ -243,14 +214,9 @@ def supports(name: str, arch=None) -> bool:
     if arch is None:
         return True
     try:
-        return isinstance(_parse_arch(arch, caller="supports"), Arch)
+        return isinstance(parse_arch(arch, caller="supports"), Arch)
     except InvalidParameterError:
         return False
-
-
-def _finish(out: Scored) -> Scored:
-    """What `evaluate` returns for a proxy output (status re-derived for ``ok`` values)."""
-    return classify(out.value) if out.status == "ok" else Scored(float(out.value), out.status, out.reason)
 
 
 def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
@@ -261,23 +227,12 @@ def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
     s = resolve_settings(name, profile, caller=caller, **options)
     if isinstance(archs, (str, Arch)) or len(archs) == 0:
         raise InvalidParameterError(f"{caller}(): archs={archs!r} is not a non-empty sequence; expected a list of architectures.")
-    parsed = [_parse_arch(a, caller=caller) for a in archs]
+    parsed = [parse_arch(a, caller=caller) for a in archs]
     bad = [str(a) for a in parsed if not isinstance(a, Arch)]
     if bad:
         raise InvalidParameterError(f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings (score sss archs with score_arch).")
     num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
     return entry, s, parsed, num_classes, x, y, need
-
-
-def _repeat_input(entry, s: dict, x: torch.Tensor, need: int, seed: int, dr: int) -> torch.Tensor:
-    """The input of repeat data-index `dr`, exactly as `score_arch` picks it."""
-    per_repeat = s["batch_size"] * s.get("n_batches", 1)
-    if not _needs_images(entry):
-        return x[:1]
-    if s.get("inputs") == "patches":
-        g = torch.Generator().manual_seed(repeat_seed(seed, dr, 1))
-        return random_patches(x[:need], per_repeat, patch_size=s["patch_size"], generator=g)
-    return x[dr * per_repeat:(dr + 1) * per_repeat]
 
 
 def score_group(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
@@ -307,34 +262,57 @@ def score_group(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", 
     entry, s, parsed, num_classes, x, y, need = _prepare(archs, name, batch, dataset, seed, profile, options, caller)
     seed = check_int("seed", seed, caller=caller, minimum=0)
     dev = resolve_device(device)
-    fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
+    plan = RepeatPlan(entry, s, seed)
     parts: list[list[Scored]] = [[] for _ in parsed]
     for r in range(s["repeats"]):
-        wseed = repeat_seed(seed, 0 if s["repeat_init"] == "same" else r)
+        wseed = plan.weight_seed(r)
         nets = [build_for_proxy(a, s, num_classes=num_classes, seed=wseed) for a in parsed]
-        xb = _repeat_input(entry, s, x, need, seed, 0 if s["repeat_data"] == "same" else r)
+        xb, _ = plan.inputs(x[:need], None, r)
+        opts = entry.check({k: s[k] for k in fn_options(entry) if k in s}, len(xb))
         with scoring_numerics(), seeded(wseed, dev):
-            outs = KERNELS[entry.name](nets, xb.to(dev), fn_opts)
-        for a, out in enumerate(outs):
-            parts[a].append(_finish(out))
-    return [_record(entry, s, a, p, seed, dataset, profile) for a, p in zip(parsed, parts)]
+            raws = KERNELS[entry.name](nets, xb.to(dev), opts)
+        for a, raw in enumerate(raws):
+            parts[a].append(finalize(entry, raw, opts))
+    return [score_record(entry, s, a, p, seed=seed, dataset=dataset, profile=profile) for a, p in zip(parsed, parts)]
 
 
-def _record(entry, s: dict, arch: Arch, parts: list[Scored], seed: int, dataset: str, profile) -> ScoreRecord:
-    """Aggregate repeats into a ScoreRecord exactly as `score_arch` does."""
-    agg = _aggregate(parts)
-    if s["nonfinite_value"] is not None and not math.isfinite(agg.value):
-        agg = Scored(s["nonfinite_value"], agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={s['nonfinite_value']:g}")
-    return ScoreRecord(
-        name=entry.name, value=agg.value, status=agg.status, reason=agg.reason,
-        repeats=tuple(p.value for p in parts), options=dict(s), seed=seed, batch_size=s["batch_size"],
-        dataset=dataset, dead_cell=has_dead_cell(arch), profile=profile,
-    )
+def iter_score_groups(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
+                      profile: str | None = None, group_size: int | None = None, caller: str = "score_many",
+                      **options) -> Iterator[tuple[Sequence, list[ScoreRecord], float]]:
+    """`score_group` over consecutive groups of `archs`, one finished group at a time (to store or report it).
+
+    Parameters
+    ----------
+    group_size : int, optional
+        Archs in the first group; None picks it from free GPU memory (`sizing.auto_group_size`; CPU:
+        `sizing.CPU_GROUP_SIZE`). On CUDA out-of-memory the size is halved and the group redone.
+    archs, name, batch, dataset, seed, device, profile, **options
+        As in `score_group`.
+
+    Yields
+    ------
+    (group, records, seconds)
+        The next slice of `archs`, its records (input order) and the wall time of its pass.
+    """
+    dev = resolve_device(device)
+    if group_size is None:
+        settings = resolve_settings(name, profile, caller=caller, **options)
+        resolution = DATASET_SPECS[dataset].resolution if dataset in DATASET_SPECS else 32
+        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=resolution)
+    group_size = check_int("group_size", group_size, caller=caller, minimum=1)
+
+    def run(group):
+        start = time.perf_counter()
+        recs = score_group(group, name, batch, dataset=dataset, seed=seed, device=dev, profile=profile, **options)
+        return recs, time.perf_counter() - start
+
+    for group, (recs, seconds) in iter_groups(list(archs), run, group_size):
+        yield group, recs, seconds
 
 
 def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", seed: int = 0, device=None,
                profile: str | None = None, group_size: int | None = None, **options) -> list[ScoreRecord]:
-    """`score_group` over consecutive groups (sized by `sizing.auto_group_size`, halved on CUDA OOM).
+    """`score_group` over consecutive groups (`iter_score_groups`: sized by `sizing.auto_group_size`, halved on OOM).
 
     Parameters
     ----------
@@ -348,16 +326,6 @@ def score_many(archs: Sequence, name: str, batch, *, dataset: str = "cifar10", s
     list of ScoreRecord
         One per arch, in input order; independent of the group size.
     """
-    from .sizing import auto_group_size, iter_groups
-
-    dev = resolve_device(device)
-    if group_size is None:
-        settings = resolve_settings(name, profile, caller="score_many", **options)
-        res = DATASET_SPECS[dataset].resolution if dataset in DATASET_SPECS else 32
-        group_size = auto_group_size(get_proxy(name).name, settings, dev, resolution=res)
-    group_size = check_int("group_size", group_size, caller="score_many", minimum=1)
-    records: list[ScoreRecord] = []
-    for _, recs in iter_groups(list(archs), lambda g: score_group(g, name, batch, dataset=dataset, seed=seed, device=dev,
-                                                                   profile=profile, **options), group_size):
-        records.extend(recs)
-    return records
+    groups = iter_score_groups(archs, name, batch, dataset=dataset, seed=seed, device=device, profile=profile,
+                               group_size=group_size, **options)
+    return [rec for _, recs, _ in groups for rec in recs]

@@ -7,6 +7,13 @@ per channel, hence per arch; the classifier is a per-arch linear map. On each ce
 that use the same op are gathered, the op is applied to them only, and the results are scattered
 back into arch order, so each arch does exactly the arithmetic of its standalone network.
 
+Op semantics are not written again here: a parameter-free op (``none``, ``skip_connect``,
+``avg_pool_3x3`` inside a cell, where C_in = C_out) acts on each channel alone, so the single-arch
+module itself runs on the grouped tensor; only the parameterized `ReLUConvBN` becomes a grouped
+conv, because one ordinary conv per arch would defeat the grouping. The node sums are
+`nasbench_eval.nets.cell.cell_forward`, and a proxy's weight set is the proxy's own selector
+applied to the single-arch networks (`GroupedNetwork.weight_slices`).
+
 Weights are never drawn here: `GroupedNetwork` copies them from the single-arch networks (built by
 `nasbench_eval.nets.build_network` / `build_thin_network` from each arch's seed, spec §6.1).
 
@@ -29,8 +36,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..exceptions import InvalidParameterError
-from ..nets.cell import Cell
+from ..nets.cell import Cell, cell_forward
 from ..nets.network import CellNetwork, ResidualBlock
+from ..nets.ops import ReLUConvBN
 from ..space import OPS
 
 Observer = Callable[[torch.Tensor, torch.Tensor], None]
@@ -38,7 +46,6 @@ Observer = Callable[[torch.Tensor, torch.Tensor], None]
 
 BN_MODES = ("keep", "remove", "keep_reduction")
 """keep: every BN (train mode); remove: no BN (synflow default); keep_reduction: only residual-block BNs."""
-CONV_OPS = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
 
 
 def _stack(tensors: Sequence[torch.Tensor]) -> nn.Parameter:
@@ -71,6 +78,10 @@ class GroupedConvBN(nn.Module):
         self.bn_bias = None if bns is None else _stack([b.bias for b in bns])
         self.eps = 1e-5 if bns is None else bns[0].eps
         self.register_buffer("idx", idx.clone(), persistent=False)
+        # the first arch's parameter behind each stacked one (all S play the same role), for `weight_slices`
+        self.sources = {"weight": first.weight}
+        if bns is not None:
+            self.sources.update(bn_weight=bns[0].weight, bn_bias=bns[0].bias)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None, *, shared_input: bool = False) -> torch.Tensor:
         """(B, S·C_in, H, W) -> (B, S·C_out, H', W'); with `shared_input`, x is (B, C_in, H, W) for all S archs."""
@@ -110,17 +121,22 @@ class GroupedEdge(nn.Module):
         idxs = [torch.tensor([a for a in range(len(names)) if names[a] == op], dtype=torch.int64) for op in self.ops]
         for k, idx in enumerate(idxs):
             self.register_buffer(f"idx_{k}", idx, persistent=False)
-        self.convs = nn.ModuleDict({
-            op: _conv_bn([edges[a].ops[op] for a in idx.tolist()], idx, use_bn) for op, idx in zip(self.ops, idxs) if op in CONV_OPS
-        })
+        self.convs, self.free = nn.ModuleDict(), nn.ModuleDict()
+        for op, idx in zip(self.ops, idxs):
+            modules = [edges[a].ops[op] for a in idx.tolist()]
+            if isinstance(modules[0], ReLUConvBN):
+                self.convs[op] = _conv_bn(modules, idx, use_bn)
+            elif next(modules[0].parameters(), None) is None:
+                self.free[op] = modules[0]     # channel-wise and stateless: the single-arch module serves all archs
+            else:
+                raise InvalidParameterError(
+                    f"GroupedNetwork(): op {op!r} is a {type(modules[0]).__name__} with parameters; "
+                    "expected NB201 cell ops (ReLUConvBN or parameter-free, C_in = C_out)."
+                )
 
     def _op(self, op: str, x: torch.Tensor, observer: Observer | None) -> torch.Tensor:
-        if op == "none":
-            return x.mul(0.0)
-        if op == "skip_connect":
-            return x
-        if op == "avg_pool_3x3":
-            return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+        if op in self.free:
+            return self.free[op](x)
         return self.convs[op](x, observer)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
@@ -143,13 +159,9 @@ class GroupedCell(nn.Module):
     def __init__(self, cells: Sequence[Cell], use_bn: bool):
         super().__init__()
         self.edges = nn.ModuleList(GroupedEdge([c.edges[e] for c in cells], use_bn) for e in range(len(cells[0].edges)))
-        self._incoming = cells[0]._incoming
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
-        nodes = [x]
-        for incoming in self._incoming:
-            nodes.append(sum(self.edges[e](nodes[src], observer) for e, src in incoming))
-        return nodes[-1]
+        return cell_forward(x, lambda e, h: self.edges[e](h, observer))
 
 
 class GroupedResidual(nn.Module):
@@ -160,10 +172,11 @@ class GroupedResidual(nn.Module):
         idx = _arange(len(blocks))
         self.conv_a = _conv_bn([b.conv_a for b in blocks], idx, use_bn)
         self.conv_b = _conv_bn([b.conv_b for b in blocks], idx, use_bn)
+        self.pool = blocks[0].shortcut[0]      # the shortcut's parameter-free AvgPool2d, channel-wise
         self.shortcut = GroupedConvBN([b.shortcut[1] for b in blocks], None, idx, relu=False)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
-        short = self.shortcut(F.avg_pool2d(x, 2, 2, 0))
+        short = self.shortcut(self.pool(x))
         return short + self.conv_b(self.conv_a(x, observer), observer)
 
 
@@ -206,6 +219,10 @@ class GroupedNetwork(nn.Module):
         self.classifier_weight = _stack([n.classifier.weight for n in nets])                    # (A, K, C)
         self.classifier_bias = _stack([n.classifier.bias for n in nets])                        # (A, K)
         self.register_buffer("idx", idx, persistent=False)
+        self.nets = tuple(nets)    # a tuple, not submodules: the weight selectors of `weight_slices` read them
+        self.sources = {"classifier_weight": first.classifier.weight, "classifier_bias": first.classifier.bias}
+        if keep_all:
+            self.sources.update(head_bn_weight=first.lastact[0].weight, head_bn_bias=first.lastact[0].bias)
 
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
         """Logits (A, B, K) for the shared input x (B, C_in, H, W)."""
@@ -222,29 +239,28 @@ class GroupedNetwork(nn.Module):
         feats = F.adaptive_avg_pool2d(F.relu(x), 1).flatten(1).reshape(len(x), self.num_archs, -1)   # (B, A, C)
         return torch.baddbmm(self.classifier_bias.unsqueeze(1), feats.transpose(0, 1), self.classifier_weight.transpose(1, 2))
 
-    def weight_slices(self, kind: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Parameters with a leading arch axis and the group positions of that axis.
+    def weight_slices(self, select: Callable[[nn.Module], list]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The stacked parameters whose single-arch sources a proxy's weight selector picks.
 
         Parameters
         ----------
-        kind : {"synflow", "ntk"}
-            "synflow": every conv and linear weight (spec §3.2); "ntk": every parameter the
-            single-arch model names "*weight*" (conv kernels, BN γ, classifier weight; §3.3).
+        select : callable
+            The proxy's own ``select(net) -> parameters`` of one single-arch network (synflow:
+            `nasbench_eval.proxies.synflow.synflow_weights`; NTK: `nasbench_eval.proxies.ntk.ntk_weights`).
 
         Returns
         -------
         list of (param (S, ...), idx (S,))
+            In module order (stem, cells, head BN, classifier), each with the group positions of
+            its leading arch axis.
         """
+        chosen = {id(p) for net in self.nets for p in select(net)}
         out = []
         for m in self.modules():
             if isinstance(m, GroupedConvBN):
-                out.append((m.weight, m.idx))
-                if kind == "ntk" and m.bn_weight is not None:
-                    out.append((m.bn_weight, m.idx))
-        if kind == "ntk" and self.head_bn_weight is not None:
-            out.append((self.head_bn_weight, self.idx))
-        out.append((self.classifier_weight, self.idx))
-        return out
+                out += [(getattr(m, name), m.idx) for name, src in m.sources.items() if id(src) in chosen]
+        heads = ("head_bn_weight", "head_bn_bias", "classifier_weight", "classifier_bias")
+        return out + [(getattr(self, n), self.idx) for n in heads if id(self.sources.get(n)) in chosen]
 
 
 def _check_group(nets: Sequence[CellNetwork], bn: str) -> None:

@@ -1,8 +1,11 @@
-"""Group sizes for the batched engine: from free GPU memory, halved on out-of-memory; fixed on CPU.
+"""Group sizes for every batched path: from free GPU memory, halved on out-of-memory; fixed on CPU.
 
-The per-arch memory figures are estimates of activation + gradient storage for the spec's default
-settings (spec §6.3 memory guide: a six-conv NB201 arch's NTK rows ≈ 190 MB at B=32); they only seed
-the first group size, and `iter_groups` halves the size whenever CUDA runs out of memory.
+`fit_group_size` is the one sizer: the batched proxy engine (`auto_group_size`, per-arch bytes from
+`bytes_per_arch`) and Stage-1 supernet evaluation (`nasbench_eval.train.batched_eval`) each give it
+their own per-arch estimate and CPU size. The per-arch memory figures are estimates of activation +
+gradient storage for the spec's default settings (spec §6.3 memory guide: a six-conv NB201 arch's
+NTK rows ≈ 190 MB at B=32); they only seed the first group size, and `iter_groups` halves the size
+whenever CUDA runs out of memory.
 """
 from __future__ import annotations
 
@@ -50,9 +53,9 @@ def bytes_per_arch(name: str, settings: dict, resolution: int) -> int:
     return int(settings["batch_size"] * 9 * 4 * 40)   # lr_count: thin 1×3×3 nets
 
 
-def auto_group_size(name: str, settings: dict, device: torch.device, *, resolution: int = 32,
-                    max_group: int = MAX_GROUP_SIZE) -> int:
-    """The first group size: `CPU_GROUP_SIZE` on CPU; on CUDA, what fits `MEMORY_FRACTION` of free memory.
+def fit_group_size(bytes_per_item: int, device, *, cpu_size: int, max_group: int) -> int:
+    """The first group size: `cpu_size` on the CPU; on CUDA, how many items of `bytes_per_item` fit
+    `MEMORY_FRACTION` of the currently free memory.
 
     Returns
     -------
@@ -60,9 +63,16 @@ def auto_group_size(name: str, settings: dict, device: torch.device, *, resoluti
         In ``[1, max_group]``.
     """
     if torch.device(device).type != "cuda":
-        return min(CPU_GROUP_SIZE, max_group)
+        return max(1, min(cpu_size, max_group))
     free, _ = torch.cuda.mem_get_info(device)
-    return max(1, min(max_group, int(MEMORY_FRACTION * free // max(1, bytes_per_arch(name, settings, resolution)))))
+    return max(1, min(max_group, int(MEMORY_FRACTION * free // max(1, bytes_per_item))))
+
+
+def auto_group_size(name: str, settings: dict, device: torch.device, *, resolution: int = 32,
+                    max_group: int = MAX_GROUP_SIZE) -> int:
+    """The engine's first group size for proxy `name`: `fit_group_size` of `bytes_per_arch`, `CPU_GROUP_SIZE` on CPU."""
+    per_arch = bytes_per_arch(name, settings, resolution)
+    return fit_group_size(per_arch, device, cpu_size=CPU_GROUP_SIZE, max_group=max_group)
 
 
 def iter_groups(items: Sequence, fn: Callable[[Sequence], list], group_size: int) -> Iterator[tuple[Sequence, list]]:

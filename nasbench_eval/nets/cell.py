@@ -14,7 +14,7 @@ sub-supernet can take the weights of a larger one with ``load_state_dict(big.sta
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -27,6 +27,23 @@ CellSpec = tuple[tuple[str, ...], ...]
 """6 tuples of op names (one per edge, in EDGES order), each sorted in OPS order."""
 
 _OP_RANK = {name: i for i, name in enumerate(OPS)}
+
+INCOMING = tuple(tuple((e, src) for e, (src, d) in enumerate(EDGES) if d == dst) for dst in (1, 2, 3))
+"""For nodes 1..3: the (edge index, source node) pairs that feed it, in EDGES order."""
+
+
+def cell_forward(x: torch.Tensor, edge: Callable[[int, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """The NB201 cell's node sums: node 0 = x, node j = Σ over its incoming edges e of ``edge(e, node src)``.
+
+    Returns node 3.
+
+    The one cell forward of the single (`Cell`), supernet (`SuperCell`) and grouped
+    (`nasbench_eval.engine.grouped.GroupedCell`) networks; each says through `edge` what an edge computes.
+    """
+    nodes = [x]
+    for incoming in INCOMING:
+        nodes.append(sum(edge(e, nodes[src]) for e, src in incoming))
+    return nodes[-1]
 
 
 def _edge_ops(item, edge: int, *, caller: str) -> tuple[str, ...]:
@@ -109,10 +126,6 @@ class Cell(nn.Module):
     def __init__(self, spec: CellSpec, C_in: int, C_out: int):
         super().__init__()
         self.edges = nn.ModuleList(Edge(ops, C_in if src == 0 else C_out, C_out) for (src, _), ops in zip(EDGES, spec))
-        self._incoming = [[(e, src) for e, (src, d) in enumerate(EDGES) if d == dst] for dst in (1, 2, 3)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        for incoming in self._incoming:
-            nodes.append(sum(self.edges[e](nodes[src]) for e, src in incoming))
-        return nodes[-1]
+        return cell_forward(x, lambda e, h: self.edges[e](h))

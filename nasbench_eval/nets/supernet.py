@@ -44,6 +44,7 @@ from torch import nn
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
 from ..space import EDGES, OPS, Arch
+from .cell import cell_forward
 from .init import INIT_SCHEMES, init_weights
 from .network import CellNetwork, ResidualBlock, build_network, stem
 from .ops import get_op
@@ -105,14 +106,10 @@ class SuperCell(nn.Module):
     def __init__(self, op_names: tuple[str, ...], C: int):
         super().__init__()
         self.edges = nn.ModuleList(SuperEdge(op_names, C) for _ in EDGES)
-        self._incoming = [[(e, src) for e, (src, d) in enumerate(EDGES) if d == dst] for dst in (1, 2, 3)]
 
     def forward(self, x: torch.Tensor, route) -> torch.Tensor:
-        """`route(edge_index, edge_module, input) -> output` decides what each edge computes."""
-        nodes = [x]
-        for incoming in self._incoming:
-            nodes.append(sum(route(e, self.edges[e], nodes[src]) for e, src in incoming))
-        return nodes[-1]
+        """`route(edge_index, edge_module, input) -> output` decides what each edge computes (`cell_forward`)."""
+        return cell_forward(x, lambda e, h: route(e, self.edges[e], h))
 
 
 class Supernet(CellNetwork):

@@ -2,9 +2,12 @@
 
 Every training-free score is a function ``fn(net, x, y=None, **options)`` registered in
 `nasbench_eval.registry.PROXIES` with its direction and its default settings
-(spec/proxies.md §4). It may return a plain float or a `Scored` (value, status, reason) when it
-knows more about why a value is degenerate. `compute_proxy` runs it on a deep copy of the
-caller's network, in train mode, seeded, with TF32 off and deterministic cuDNN (spec §2.2-§2.4).
+(spec/proxies.md §4). Its entry owns the rest of its protocol: ``check(options, rows=B)`` validates
+its own options, and ``finalize(raw, **options) -> Scored`` turns what ``fn`` returns (a raw
+quantity such as an NTK or a slogdet pair) into the value with its status and reason, so the
+one-at-a-time path (`evaluate`), the batched engine and TE-NAS pruning apply one status rule.
+`compute_proxy` runs it on a deep copy of the caller's network, in train mode, seeded, with TF32
+off and deterministic cuDNN (spec §2.2-§2.4).
 The high-level `score_arch` (in `nasbench_eval.proxies.scoring`) builds the networks and
 returns a `ScoreRecord`.
 """
@@ -115,14 +118,47 @@ class ScoreRecord:
         return d
 
 
+def settle(out) -> Scored:
+    """A proxy's finalized output as a `Scored`: an ``ok`` or plain value is re-classified (NaN, ±inf)."""
+    if not isinstance(out, Scored):
+        return classify(out)
+    return classify(out.value) if out.status == "ok" else Scored(float(out.value), out.status, out.reason)
+
+
+def _no_options(options: dict, rows: int) -> dict:
+    """The `check` of a proxy without options of its own."""
+    return options
+
+
+def _as_is(raw, **options):
+    """The `finalize` of a proxy whose function already returns its value (a float or a `Scored`)."""
+    return raw
+
+
 # ---- registration ------------------------------------------------------------------------------
 def register_proxy(name: str, *, aliases: tuple[str, ...] = (), higher_is_better: bool = True,
-                   needs_labels: bool = False, tags=frozenset(), **defaults):
-    """Register a proxy under its spec key with `COMMON_DEFAULTS` merged under its own `defaults`."""
+                   needs_labels: bool = False, tags=frozenset(), check=None, finalize=None, **defaults):
+    """Register a proxy under its spec key with `COMMON_DEFAULTS` merged under its own `defaults`.
+
+    Parameters
+    ----------
+    check : callable, optional
+        ``check(options, rows) -> options``: validates the function's own keyword options for a batch of
+        `rows` rows (one clear `InvalidParameterError`); default: no options of its own.
+    finalize : callable, optional
+        ``finalize(raw, **options) -> Scored``: the status rule applied to the function's return value;
+        default: the function returns its value (float or `Scored`) itself.
+    """
     return PROXIES.register(
         name, aliases=aliases, higher_is_better=higher_is_better, needs_labels=needs_labels,
         tags=frozenset(tags), defaults={**COMMON_DEFAULTS, **defaults},
+        check=check or _no_options, finalize=finalize or _as_is,
     )
+
+
+def finalize(entry: Entry, raw, options: dict) -> Scored:
+    """The `Scored` of proxy `entry` for what its function (or a batched kernel of it) returned."""
+    return settle(entry.finalize(raw, **options))
 
 
 def get_proxy(name: str) -> Entry:
@@ -173,7 +209,8 @@ def logits_of(out) -> torch.Tensor:
 
 
 # ---- low level ---------------------------------------------------------------------------------
-def _check_batch(batch, *, caller: str, needs_labels: bool, name: str):
+def check_batch(batch, *, caller: str, needs_labels: bool, name: str):
+    """`batch` as (x [B, ...] tensor, y int64 [B] or None), or one clear error naming proxy `name`."""
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         raise InvalidParameterError(
             f"{caller}(): batch={type(batch).__name__} is not a pair; expected (x, y) with y a label tensor or None."
@@ -203,8 +240,12 @@ def _check_options(entry: Entry, options: Mapping[str, Any], *, caller: str) -> 
 
 
 def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, caller: str = "compute_proxy",
-             **options) -> Scored:
-    """`compute_proxy` returning the value with its status (used by `score_arch`)."""
+             inplace: bool = False, **options) -> Scored:
+    """`compute_proxy` returning the value with its status (used by `score_arch` and TE-NAS pruning).
+
+    With ``inplace=True`` the proxy runs on `net` itself (moved to `device`, put in train mode and
+    possibly modified), for a throwaway network the caller built for this one score.
+    """
     entry = PROXIES.get(name)
     if "population" in entry.tags:
         raise InvalidParameterError(
@@ -213,17 +254,15 @@ def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, ca
         )
     if not isinstance(net, nn.Module):
         raise InvalidParameterError(f"{caller}(): net={type(net).__name__} is not a torch.nn.Module; expected a built network.")
-    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=name)
+    x, y = check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=name)
     seed = check_int("seed", seed, caller=caller, minimum=0)
-    options = _check_options(entry, options, caller=caller)
+    options = entry.check(_check_options(entry, options, caller=caller), len(x))
     dev = resolve_device(device)
     with scoring_numerics(), seeded(seed, dev):
-        work = copy.deepcopy(net).to(dev)   # BN stats, synflow's |w| and dtype never reach the caller's net
+        work = (net if inplace else copy.deepcopy(net)).to(dev)   # BN stats, synflow's |w| and dtype stay in the copy
         work.train()                        # every reference scores in train mode (spec §2.2)
-        out = entry.fn(work, x.to(dev), None if y is None else y.to(dev), **options)
-    if not isinstance(out, Scored):
-        return classify(out)
-    return classify(out.value) if out.status == "ok" else Scored(float(out.value), out.status, out.reason)
+        raw = entry.fn(work, x.to(dev), None if y is None else y.to(dev), **options)
+    return finalize(entry, raw, options)
 
 
 def compute_proxy(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, **options) -> float:
@@ -260,6 +299,7 @@ def compute_proxy(name: str, net: nn.Module, batch, *, device=None, seed: int = 
 
 
 __all__ = [
-    "COMMON_DEFAULTS", "STATUSES", "ScoreRecord", "Scored", "classify", "compute_proxy", "evaluate",
-    "fn_options", "get_proxy", "list_proxies", "logits_of", "register_proxy", "relu_modules", "weight_layers",
+    "COMMON_DEFAULTS", "STATUSES", "ScoreRecord", "Scored", "check_batch", "classify", "compute_proxy", "evaluate",
+    "finalize", "fn_options", "get_proxy", "list_proxies", "logits_of", "register_proxy", "relu_modules", "settle",
+    "weight_layers",
 ]

@@ -66,10 +66,27 @@ def count_unique_rows(a: torch.Tensor) -> int:
     return int(torch.unique(packed, dim=0).shape[0])
 
 
+def _check_lr(options: dict, rows: int) -> dict:
+    """`n_batches` in [1, rows]."""
+    out = dict(options)
+    if "n_batches" in out:
+        out["n_batches"] = check_int("n_batches", out["n_batches"], caller="lr_count", minimum=1, maximum=rows)
+    return out
+
+
+def lr_status(raw: tuple[int, int], **options) -> Scored:
+    """The score of ``raw = (regions, inputs)``: ``degenerate`` (value 1) when more than one input share one pattern."""
+    regions, inputs = raw
+    if regions == 1 and inputs > 1:
+        return Scored(1.0, "degenerate", f"all {inputs} inputs share one activation pattern")
+    return Scored(float(regions))
+
+
 @register_proxy("lr_count", aliases=("lr",), higher_is_better=True, tags={"label-free", "data"},
                 batch_size=1000, n_batches=3, init="kaiming_normal_fan_in", repeats=3, network="thin",
-                inputs="patches", patch_size=3, dtype="float32 forward, exact unique count")
-def lr_count(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, n_batches: int = 1) -> Scored:
+                inputs="patches", patch_size=3, dtype="float32 forward, exact unique count",
+                check=_check_lr, finalize=lr_status)
+def lr_count(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, n_batches: int = 1) -> tuple[int, int]:
     """Number of distinct ReLU activation patterns over the inputs = linear regions hit (TE-NAS).
 
     Definition: for each input, the sign pattern (output > 0) of every unit of every 4-D ReLU
@@ -87,15 +104,12 @@ def lr_count(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, 
 
     Returns
     -------
-    Scored
-        ``degenerate`` (value 1) when n > 1 inputs all share one pattern: no executed ReLU sees
-        input-dependent data (e.g. the all-``none`` genotype, spec §1.4).
+    (regions, n) : (int, int)
+        Distinct patterns and inputs; the entry's `lr_status` makes it the score, ``degenerate``
+        (value 1) when n > 1 inputs all share one pattern: no executed ReLU sees input-dependent
+        data (e.g. the all-``none`` genotype, spec §1.4).
     """
-    n_batches = check_int("n_batches", n_batches, caller="lr_count", minimum=1, maximum=len(x))
-    regions = count_unique_rows(activation_patterns(net, x, n_batches=n_batches))
-    if regions == 1 and len(x) > 1:
-        return Scored(1.0, "degenerate", f"all {len(x)} inputs share one activation pattern")
-    return Scored(float(regions))
+    return count_unique_rows(activation_patterns(net, x, n_batches=n_batches)), len(x)
 
 
 def random_patches(x: torch.Tensor, n: int, *, patch_size: int = 3, generator: torch.Generator) -> torch.Tensor:

@@ -65,11 +65,32 @@ def condition_number(theta: torch.Tensor) -> Scored:
     return Scored(hi / lo)
 
 
+def _check_ntk(options: dict, rows: int) -> dict:
+    """`n_batches` in [1, rows]; `tenas_nan` a number or None."""
+    out = dict(options)
+    if "n_batches" in out:
+        out["n_batches"] = check_int("n_batches", out["n_batches"], caller="ntk_cond", minimum=1, maximum=rows)
+    tenas_nan = out.get("tenas_nan")
+    if tenas_nan is not None and not isinstance(tenas_nan, (int, float)):
+        raise InvalidParameterError(
+            f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None."
+        )
+    return out
+
+
+def ntk_status(theta: torch.Tensor, *, tenas_nan: float | None = None, **options) -> Scored:
+    """κ of the NTK `theta` (`condition_number`); a ``degenerate`` κ becomes `tenas_nan` when that is set."""
+    out = condition_number(theta)
+    if tenas_nan is not None and out.status == "degenerate":
+        return Scored(float(tenas_nan), "degenerate", f"{out.reason}; mapped to tenas_nan={tenas_nan:g}")
+    return out
+
+
 @register_proxy("ntk_cond", aliases=("ntk",), higher_is_better=False, tags={"label-free", "data"},
                 batch_size=32, n_batches=1, init="kaiming_normal_fan_out", repeats=3, tenas_nan=None,
-                dtype="float32 Jacobian, float64 NTK and eigvalsh")
+                dtype="float32 Jacobian, float64 NTK and eigvalsh", check=_check_ntk, finalize=ntk_status)
 def ntk_cond(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, n_batches: int = 1,
-             tenas_nan: float | None = None) -> Scored:
+             tenas_nan: float | None = None) -> torch.Tensor:
     """Condition number κ = λ_max(Θ)/λ_min(Θ) of the summed-logit empirical NTK (TE-NAS).
 
     Θ = J Jᵀ (B × B), J[i, :] = ∂(Σ_c f_c(X)_i)/∂θ over every parameter named "weight" (conv
@@ -90,13 +111,8 @@ def ntk_cond(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, 
 
     Returns
     -------
-    Scored
-        +inf with ``degenerate`` or ``inf`` under the guards of `condition_number`.
+    theta : Tensor of shape (B, B), float64
+        The NTK (`ntk_gram`); the entry's `ntk_status` makes it κ, +inf with ``degenerate`` or
+        ``inf`` under the guards of `condition_number` (or `tenas_nan`).
     """
-    n_batches = check_int("n_batches", n_batches, caller="ntk_cond", minimum=1, maximum=len(x))
-    if tenas_nan is not None and not isinstance(tenas_nan, (int, float)):
-        raise InvalidParameterError(f"ntk_cond(): tenas_nan={tenas_nan!r} is not a number; expected a float (TE-NAS: 1e5) or None.")
-    out = condition_number(ntk_gram(net, x, n_batches=n_batches))
-    if tenas_nan is not None and out.status == "degenerate":
-        return Scored(float(tenas_nan), "degenerate", f"{out.reason}; mapped to tenas_nan={tenas_nan:g}")
-    return out
+    return ntk_gram(net, x, n_batches=n_batches)

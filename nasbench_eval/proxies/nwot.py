@@ -41,9 +41,17 @@ def hamming_kernel(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return k
 
 
+def nwot_status(raw: tuple[float, float], **options) -> Scored:
+    """The NASWOT score of ``raw = (sign, ln|det|)`` of K_H: ``degenerate`` −inf when sign ≤ 0 or ln|det| = −inf."""
+    sign, logdet = raw
+    if sign <= 0 or logdet == -math.inf:
+        return Scored(-math.inf, "degenerate", f"K_H is singular (det sign {sign:g}): too few distinct ReLU patterns")
+    return Scored(logdet)
+
+
 @register_proxy("nwot", aliases=("naswot",), higher_is_better=True, tags={"label-free", "data"},
-                batch_size=128, dtype="float32 forward, float64 kernel and slogdet")
-def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> Scored:
+                batch_size=128, dtype="float32 forward, float64 kernel and slogdet", finalize=nwot_status)
+def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[float, float]:
     """NASWOT score: ln|det K_H| of the ReLU-pattern kernel (Mellor et al., ICML'21 v2).
 
     Definition: c_i ∈ {0,1}^{N_A} concatenates [pre-activation > 0] over every unit of every
@@ -61,13 +69,10 @@ def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> Scor
 
     Returns
     -------
-    Scored
-        ``degenerate`` with value −inf when det sign ≤ 0 or the log is −inf (e.g. no ReLU sees
-        input-dependent data, as for the all-``none`` genotype).
+    (sign, logdet) : (float, float)
+        `torch.linalg.slogdet` of K_H; the entry's `nwot_status` makes it the score: ``degenerate``
+        with value −inf when det sign ≤ 0 or the log is −inf (e.g. no ReLU sees input-dependent
+        data, as for the all-``none`` genotype).
     """
-    k = hamming_kernel(net, x)
-    sign, logdet = torch.linalg.slogdet(k)
-    sign, logdet = float(sign), float(logdet)
-    if sign <= 0 or logdet == -math.inf:
-        return Scored(-math.inf, "degenerate", f"K_H is singular (det sign {sign:g}): too few distinct ReLU patterns")
-    return Scored(logdet)
+    sign, logdet = torch.linalg.slogdet(hamming_kernel(net, x))
+    return float(sign), float(logdet)

@@ -22,8 +22,9 @@ def _tenas_round(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ranks(values: np.ndarray, ties: str) -> np.ndarray:
-    """0-based ascending ranks; non-finite values already mapped by the caller."""
+def ranks(values: np.ndarray, ties: str) -> np.ndarray:
+    """0-based ascending ranks under `ties` ("average", or TE-NAS dense ranks at 3 significant figures); non-finite
+    values already mapped by the caller."""
     if ties == "average":
         return scipy.stats.rankdata(values, method="average") - 1.0
     return scipy.stats.rankdata(_tenas_round(values), method="dense") - 1.0
@@ -67,7 +68,7 @@ def tenas_rank(kappa, regions, *, ties: str = "average") -> np.ndarray:
         return np.zeros(0)
     k = np.where(np.isnan(k) | (k == math.inf), np.inf, k)          # worst κ = largest
     r = np.where(np.isnan(r) | (r == -math.inf), -np.inf, r)        # worst R = smallest
-    return _ranks(-k, ties) + _ranks(r, ties)
+    return ranks(-k, ties) + ranks(r, ties)
 
 
 PROXIES.register(

@@ -1,29 +1,35 @@
-"""High-level scoring: settings resolution, `settings_key`, `rows_needed` and `score_arch`.
+"""High-level scoring: settings resolution, `settings_key`, the repeat plan and `score_arch`.
 
 Settings are layered: the entry's ``defaults`` < a reference profile (`profiles.PROFILES`) <
 the caller's options (an option passed as None never overrides). `score_arch` builds the network
-each repeat needs, picks the rows of the caller's batch, derives special inputs from the seed,
-runs the proxy through `evaluate` and aggregates the repeats into a `ScoreRecord`.
+each repeat needs, takes the repeat's weight seed and inputs from the `RepeatPlan`, runs the proxy
+through `evaluate` and aggregates the repeats into a `ScoreRecord` (`score_record`). The batched
+engine (`nasbench_eval.engine`) and TE-NAS pruning use the same plan, status rules and record.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .._validation import check_int, check_option
+from ..device import derive_seed
 from ..exceptions import InvalidParameterError
 from ..data.specs import DATASET_SPECS
+from ..registry import Entry
 from ..space import Arch, SizeArch
 from ..space.nb201 import EDGES
-from .base import ScoreRecord, Scored, _check_batch, classify, evaluate, fn_options, get_proxy
+from .base import ScoreRecord, Scored, check_batch, classify, evaluate, fn_options, get_proxy
 from .linear_regions import random_patches
 from .profiles import profile_settings
 
-SETTINGS_VERSION = 1
-"""Bumped whenever an implementation change alters scores under unchanged settings."""
+SCORING_VERSION = "1"
+"""Bump whenever an implementation change alters scores under unchanged settings: `settings_key` and the
+score store's keys (`nasbench_eval.scoring.store.score_key`) both carry it, so old stored scores stop matching."""
 
 NETWORKS = {"full": (16, 5), "narrow": (3, 1), "thin": (1, 1)}
 """Network variant -> default (C, N): §1.1, TE-NAS's narrow NTK skeleton (§1.5), thin LR net (§3.4)."""
@@ -104,7 +110,7 @@ def settings_key(name: str, profile: str | None = None, **options) -> str:
     Returns
     -------
     key : str
-        ``"<proxy key>@<SETTINGS_VERSION>:<sorted JSON of the settings>"``.
+        ``"<proxy key>@<SCORING_VERSION>:<sorted JSON of the settings>"``.
 
     Examples
     --------
@@ -112,10 +118,12 @@ def settings_key(name: str, profile: str | None = None, **options) -> str:
     True
     """
     s = resolve_settings(name, profile, caller="settings_key", **options)
-    return f"{get_proxy(name).name}@{SETTINGS_VERSION}:" + json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
+    settings = json.dumps(s, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{get_proxy(name).name}@{SCORING_VERSION}:{settings}"
 
 
-def _needs_images(entry) -> bool:
+def needs_images(entry) -> bool:
+    """True if proxy `entry` reads image rows (False for data-free and population scores)."""
     return not ({"data-free", "population"} & entry.tags)
 
 
@@ -126,14 +134,7 @@ def rows_needed(name: str, profile: str | None = None, **options) -> int:
     ``repeat_data="new"`` (repeat r reads rows ``[r·m, (r+1)·m)``). lr_count draws its patches from
     the first ``batch_size × n_batches`` rows. synflow, params and flops read one row (its shape).
     """
-    entry = get_proxy(name)
-    s = resolve_settings(name, profile, caller="rows_needed", **options)
-    if not _needs_images(entry):
-        return 1
-    per_repeat = s["batch_size"] * s.get("n_batches", 1)
-    if s.get("inputs") == "patches" or s["repeat_data"] == "same":
-        return per_repeat
-    return per_repeat * s["repeats"]
+    return RepeatPlan(get_proxy(name), resolve_settings(name, profile, caller="rows_needed", **options), 0).rows
 
 
 # ---- architectures -----------------------------------------------------------------------------
@@ -150,7 +151,8 @@ def has_dead_cell(arch: Arch) -> bool:
     return 3 not in reach
 
 
-def _parse_arch(arch, *, caller: str) -> Arch | SizeArch:
+def parse_arch(arch, *, caller: str) -> Arch | SizeArch:
+    """`arch` (an Arch, a SizeArch or an official string) as an Arch or SizeArch, or one clear error."""
     if isinstance(arch, (Arch, SizeArch)):
         return arch
     if isinstance(arch, str):
@@ -162,11 +164,66 @@ def _parse_arch(arch, *, caller: str) -> Arch | SizeArch:
 
 
 def repeat_seed(seed: int, repeat: int, stream: int = 0) -> int:
-    """The seed of repeat `repeat` (stream 0: weights, 1: random inputs), a hash of (seed, repeat).
+    """The seed of repeat `repeat` (stream 0: weights, 1: random inputs): ``derive_seed(seed, repeat, stream)``."""
+    return derive_seed(seed, repeat, stream)
 
-    Stable across platforms and Python versions (numpy `SeedSequence`), in [0, 2**63).
+
+@dataclass(frozen=True)
+class RepeatPlan:
+    """What repeat r of a proxy's protocol uses: its weight seed and its inputs (spec §2.5).
+
+    ``repeat_init="same"`` draws every repeat's weights as repeat 0's; ``repeat_data="same"`` gives
+    every repeat repeat 0's rows (or patches). Image proxies read ``batch_size × n_batches`` rows per
+    repeat, repeat r rows ``[r·m, (r+1)·m)``; lr_count cuts that many random patches from all the
+    rows it is given; data-free proxies read one row (its shape).
+
+    Attributes
+    ----------
+    entry : Entry
+        The proxy.
+    settings : dict
+        Its resolved settings (`resolve_settings`).
+    seed : int
+        The global seed.
+    weight_key, input_key : callable
+        ``key(r) -> tuple of int`` hashed after `seed` for repeat r's weights and random inputs;
+        default ``(r, 0)`` and ``(r, 1)`` (`repeat_seed`). TE-NAS pruning keys its own streams.
     """
-    return int(np.random.SeedSequence([seed, repeat, stream]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+    entry: Entry
+    settings: dict
+    seed: int
+    weight_key: Callable[[int], tuple] = lambda r: (r, 0)
+    input_key: Callable[[int], tuple] = lambda r: (r, 1)
+
+    @property
+    def per_repeat(self) -> int:
+        """Rows (or patches) one repeat reads."""
+        return self.settings["batch_size"] * self.settings.get("n_batches", 1)
+
+    @property
+    def rows(self) -> int:
+        """Rows of the caller's batch the whole protocol reads (`rows_needed`)."""
+        if not needs_images(self.entry):
+            return 1
+        if self.settings.get("inputs") == "patches" or self.settings["repeat_data"] == "same":
+            return self.per_repeat
+        return self.per_repeat * self.settings["repeats"]
+
+    def weight_seed(self, r: int) -> int:
+        """The seed repeat r's weights are drawn from."""
+        return derive_seed(self.seed, *self.weight_key(0 if self.settings["repeat_init"] == "same" else r))
+
+    def inputs(self, x: torch.Tensor, y: torch.Tensor | None, r: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Repeat r's (x, y): its rows of x [B, 3, H, W], random patches cut from all of x, or x's first row."""
+        if not needs_images(self.entry):
+            return x[:1], None if y is None else y[:1]
+        dr = 0 if self.settings["repeat_data"] == "same" else r
+        if self.settings.get("inputs") == "patches":
+            g = torch.Generator().manual_seed(derive_seed(self.seed, *self.input_key(dr)))
+            return random_patches(x, self.per_repeat, patch_size=self.settings["patch_size"], generator=g), None
+        rows = slice(dr * self.per_repeat, (dr + 1) * self.per_repeat)
+        return x[rows], None if y is None else y[rows]
 
 
 def build_for_proxy(arch, settings: dict, *, num_classes: int, seed: int):
@@ -189,7 +246,7 @@ def build_for_proxy(arch, settings: dict, *, num_classes: int, seed: int):
     return build_network(arch, C=c, N=n, num_classes=k, init=settings["init"], seed=seed)
 
 
-def _aggregate(parts: list[Scored]) -> Scored:
+def aggregate(parts: list[Scored]) -> Scored:
     """Mean of the repeat values; the status of the first repeat that was not ``ok`` (if any)."""
     mean = float(np.mean([p.value for p in parts]))
     bad = [(r, p) for r, p in enumerate(parts) if p.status != "ok"]
@@ -199,6 +256,20 @@ def _aggregate(parts: list[Scored]) -> Scored:
     where = f"repeat {r}" if len(parts) > 1 else "value"
     reason = f"{where}: {p.reason}" + (f" ({len(bad)} of {len(parts)} repeats not ok)" if len(bad) > 1 else "")
     return Scored(mean, p.status, reason)
+
+
+def score_record(entry, s: dict, arch, parts: list[Scored], *, seed: int, dataset: str, profile) -> ScoreRecord:
+    """The `ScoreRecord` of `arch` from its per-repeat `parts`: mean, status, `nonfinite_value`, dead cell."""
+    agg = aggregate(parts)
+    if s["nonfinite_value"] is not None and not math.isfinite(agg.value):
+        fill = s["nonfinite_value"]
+        agg = Scored(fill, agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={fill:g}")
+    return ScoreRecord(
+        name=entry.name, value=agg.value, status=agg.status, reason=agg.reason,
+        repeats=tuple(p.value for p in parts), options=dict(s), seed=seed,
+        batch_size=s["batch_size"], dataset=dataset,
+        dead_cell=isinstance(arch, Arch) and has_dead_cell(arch), profile=profile,
+    )
 
 
 # ---- score_arch --------------------------------------------------------------------------------
@@ -212,7 +283,7 @@ def check_image_batch(entry, batch, *, dataset: str, settings: dict, profile, op
     """
     check_option("dataset", dataset, list(DATASET_SPECS), caller=caller)
     num_classes, resolution = DATASET_SPECS[dataset].num_classes, DATASET_SPECS[dataset].resolution
-    x, y = _check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
+    x, y = check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
     if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
         raise InvalidParameterError(
             f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
@@ -277,31 +348,16 @@ def score_arch(arch, name: str, batch, *, dataset: str = "cifar10", seed: int = 
             "then call nasbench_eval.proxies.tenas_rank(kappa, regions)."
         )
     s = resolve_settings(name, profile, caller=caller, **options)
-    a = _parse_arch(arch, caller=caller)
+    a = parse_arch(arch, caller=caller)
     seed = check_int("seed", seed, caller=caller, minimum=0)
     num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
     fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
-    per_repeat = s["batch_size"] * s.get("n_batches", 1)
+    plan = RepeatPlan(entry, s, seed)
     parts: list[Scored] = []
     for r in range(s["repeats"]):
-        wseed = repeat_seed(seed, 0 if s["repeat_init"] == "same" else r)
-        dr = 0 if s["repeat_data"] == "same" else r
+        wseed = plan.weight_seed(r)
         net = build_for_proxy(a, s, num_classes=num_classes, seed=wseed)
-        if not _needs_images(entry):
-            xb, yb = x[:1], None if y is None else y[:1]
-        elif s.get("inputs") == "patches":
-            g = torch.Generator().manual_seed(repeat_seed(seed, dr, 1))
-            xb, yb = random_patches(x[:need], per_repeat, patch_size=s["patch_size"], generator=g), None
-        else:
-            rows = slice(dr * per_repeat, (dr + 1) * per_repeat)
-            xb, yb = x[rows], None if y is None else y[rows]
-        parts.append(evaluate(entry.name, net, (xb, yb), device=device, seed=wseed, caller=caller, **fn_opts))
-    agg = _aggregate(parts)
-    if s["nonfinite_value"] is not None and not math.isfinite(agg.value):
-        agg = Scored(s["nonfinite_value"], agg.status, f"{agg.reason}; {agg.value} replaced by nonfinite_value={s['nonfinite_value']:g}")
-    return ScoreRecord(
-        name=entry.name, value=agg.value, status=agg.status, reason=agg.reason,
-        repeats=tuple(p.value for p in parts), options=s, seed=seed,
-        batch_size=s["batch_size"], dataset=dataset,
-        dead_cell=isinstance(a, Arch) and has_dead_cell(a), profile=profile,
-    )
+        batch_r = plan.inputs(x[:need], None if y is None else y[:need], r)
+        parts.append(evaluate(entry.name, net, batch_r, device=device, seed=wseed, caller=caller, inplace=True,
+                              **fn_opts))
+    return score_record(entry, s, a, parts, seed=seed, dataset=dataset, profile=profile)

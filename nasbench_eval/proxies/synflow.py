@@ -34,6 +34,11 @@ def _strip_bn(net: nn.Module, keep_under_reduction: bool) -> None:
     visit(net, False)
 
 
+def synflow_weights(net: nn.Module) -> list[nn.Parameter]:
+    """The weights synflow sums over: every Conv2d and Linear weight (spec §3.2; no biases, no BN)."""
+    return [m.weight for m in weight_layers(net)]
+
+
 def synflow_value(net: nn.Module, input_shape: tuple[int, ...], *, bn: str = "remove", dtype: str = "float64") -> float:
     """Σ over Conv/Linear weights of |W ⊙ ∂R/∂W|, with |params|, R = Σ logits(ones) (mutates `net`)."""
     if bn != "keep":
@@ -46,7 +51,7 @@ def synflow_value(net: nn.Module, input_shape: tuple[int, ...], *, bn: str = "re
     net.zero_grad(set_to_none=True)
     ones = torch.ones((1, *input_shape), dtype=DTYPES[dtype], device=next(net.parameters()).device)
     r = logits_of(net(ones)).sum()
-    weights = [m.weight for m in weight_layers(net)]
+    weights = synflow_weights(net)
     grads = torch.autograd.grad(r, weights, allow_unused=True)
     total = torch.zeros((), dtype=torch.float64, device=ones.device)
     for w, g in zip(weights, grads):
@@ -55,7 +60,8 @@ def synflow_value(net: nn.Module, input_shape: tuple[int, ...], *, bn: str = "re
     return float(total)
 
 
-def _status(value: float) -> Scored:
+def synflow_status(value: float, **options) -> Scored:
+    """Synflow's status rule: NaN and ±inf are overflows; 0 means no signal reaches the logits (dead cell)."""
     if math.isnan(value):
         return Scored(value, "nan", "synflow overflowed to NaN (0·inf); use dtype='float64'")
     if math.isinf(value):
@@ -65,15 +71,19 @@ def _status(value: float) -> Scored:
     return Scored(value)
 
 
-def _check(bn, dtype, caller):
-    check_option("bn", bn, BN_MODES, caller=caller)
-    check_option("dtype", dtype, list(DTYPES), caller=caller)
+def _checker(caller: str):
+    """The option check of synflow / synflow_log (`bn`, `dtype`), naming `caller` in its errors."""
+    def check(options: dict, rows: int) -> dict:
+        check_option("bn", options.get("bn", "remove"), BN_MODES, caller=caller)
+        check_option("dtype", options.get("dtype", "float64"), list(DTYPES), caller=caller)
+        return options
+    return check
 
 
 @register_proxy("synflow", higher_is_better=True, tags={"label-free", "data-free"},
-                batch_size=1, bn="remove", dtype="float64")
+                batch_size=1, bn="remove", dtype="float64", check=_checker("synflow"), finalize=synflow_status)
 def synflow(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, bn: str = "remove",
-            dtype: str = "float64") -> Scored:
+            dtype: str = "float64") -> float:
     """Synflow: Σ_{conv, linear weights} Σ |W ⊙ ∂R/∂W| with R = Σ_c f_c(1) on |θ| (spec §3.2).
 
     Every parameter and buffer is replaced by its absolute value, BN is removed (`bn`), the
@@ -95,12 +105,11 @@ def synflow(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, b
 
     Returns
     -------
-    Scored
-        ``degenerate`` with value 0 when no signal reaches the logits (dead cell); ``nan``/``inf``
-        on overflow.
+    float
+        The raw sum; the entry's `synflow_status` marks it ``degenerate`` when 0 (no signal reaches
+        the logits: dead cell) and ``nan``/``inf`` on overflow.
     """
-    _check(bn, dtype, "synflow")
-    return _status(synflow_value(net, tuple(x.shape[1:]), bn=bn, dtype=dtype))
+    return synflow_value(net, tuple(x.shape[1:]), bn=bn, dtype=dtype)
 
 
 def signed_log(value: float) -> float:
@@ -116,11 +125,18 @@ def signed_log(value: float) -> float:
     return value
 
 
-@register_proxy("synflow_log", higher_is_better=True, tags={"label-free", "data-free"},
-                batch_size=1, bn="remove", dtype="float64")
-def synflow_log(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, bn: str = "remove",
-                dtype: str = "float64") -> Scored:
-    """ln(synflow) with NASLib's sign rule (`signed_log`); 0 (dead cell) stays 0. Higher is better."""
-    _check(bn, dtype, "synflow_log")
-    raw = _status(synflow_value(net, tuple(x.shape[1:]), bn=bn, dtype=dtype))
+def synflow_log_status(value: float, **options) -> Scored:
+    """`synflow_status` of the raw sum, its value mapped by `signed_log`."""
+    raw = synflow_status(value)
     return Scored(signed_log(raw.value), raw.status, raw.reason)
+
+
+@register_proxy("synflow_log", higher_is_better=True, tags={"label-free", "data-free"},
+                batch_size=1, bn="remove", dtype="float64", check=_checker("synflow_log"), finalize=synflow_log_status)
+def synflow_log(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, bn: str = "remove",
+                dtype: str = "float64") -> float:
+    """ln(synflow) with NASLib's sign rule (`signed_log`); 0 (dead cell) stays 0. Higher is better.
+
+    Returns the raw synflow sum; the entry's `synflow_log_status` applies the status and the log.
+    """
+    return synflow_value(net, tuple(x.shape[1:]), bn=bn, dtype=dtype)

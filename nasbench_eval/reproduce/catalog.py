@@ -21,7 +21,7 @@ from ..device import resolve_device
 from ..exceptions import InvalidParameterError
 from ..provenance import provenance
 from ..registry import Registry
-from ..store import ScoreStore
+from ..scoring.store import ScoreStore
 from . import interchoice, pup_table2
 from .base import Reproduction, ReproductionContext
 from .published import TABLE_SPECS, TableSpec

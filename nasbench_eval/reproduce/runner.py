@@ -23,7 +23,7 @@ from ..exceptions import DataNotFoundError
 from ..metrics import format_mean_std, kendall_tau
 from ..proxies import get_proxy
 from ..proxies.rank_combination import tenas_rank
-from ..score_space import score_space
+from ..scoring.score_space import score_space
 from ..search import random_search, regularized_evolution, table_objective
 from ..registry import Registry
 from .base import QUICK_WARNING, stat

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,10 @@ from ..exceptions import InvalidParameterError
 from ..nets.cell import CellSpec
 from ..data.specs import DATASET_SPECS
 from ..nets.network import build_network, build_thin_network
-from ..device import resolve_device, scoring_numerics, seeded
-from ..proxies.base import Scored, evaluate, fn_options, get_proxy
-from ..proxies.linear_regions import random_patches
-from ..proxies.rank_combination import TIES, _ranks
-from ..proxies.scoring import NETWORKS, resolve_settings
+from ..device import resolve_device
+from ..proxies.base import evaluate, fn_options, get_proxy
+from ..proxies.rank_combination import TIES, ranks
+from ..proxies.scoring import NETWORKS, RepeatPlan, resolve_settings
 from ..registry import SEARCHERS
 from ..space import EDGES, OPS, Arch
 from .base import DEFAULT_REPORT, SearchResult, check_report, describe_report, finish
@@ -187,63 +186,47 @@ class _Shared:
     big: nn.Module
     build: Callable[[CellSpec], nn.Module]
     x: torch.Tensor
-    name: str
+    name: str                       # "ntk_cond" (κ) or "lr_count" (R)
     options: dict
     device: torch.device
     spec: CellSpec                  # the supernet's own op sets
 
 
-def _score(shared: _Shared, spec: CellSpec) -> float:
-    """The proxy value of supernet `spec` under the repeat's weights and inputs."""
-    if spec == shared.spec:      # `evaluate` scores a deep copy: the shared supernet stays untouched
-        return float(evaluate(shared.name, shared.big, (shared.x, None), device=shared.device,
-                              caller="tenas_prune", **shared.options).value)
-    net = subnet_with_weights(shared.big, shared.build, spec)    # a throwaway net: no copy needed
-    with scoring_numerics(), seeded(0, shared.device):
-        net = net.to(shared.device).train()
-        out = get_proxy(shared.name).fn(net, shared.x.to(shared.device), None, **shared.options)
-    return float(out.value if isinstance(out, Scored) else out)
+def score_supernet(shared: _Shared, spec: CellSpec) -> float:
+    """The proxy value (κ, +inf when degenerate; or R) of supernet `spec` under the repeat's weights and inputs.
 
-
-def _kappa(shared: _Shared, spec: CellSpec) -> float:
-    """κ of the narrow supernet `spec` with the repeat's weights (+inf when degenerate, spec §3.3)."""
-    return _score(shared, spec)
-
-
-def _regions(shared: _Shared, spec: CellSpec) -> float:
-    """Linear regions of the thin supernet `spec` with the repeat's weights."""
-    return _score(shared, spec)
+    The supernet itself is scored on a copy (it stays shared); a sub-supernet N∖o is a throwaway
+    network carrying its weights, scored in place.
+    """
+    own = spec == shared.spec
+    net = shared.big if own else subnet_with_weights(shared.big, shared.build, spec)
+    return evaluate(shared.name, net, (shared.x, None), device=shared.device, caller="tenas_prune", inplace=not own,
+                    **shared.options).value
 
 
 # ---- the measures of one round ------------------------------------------------------------------------
-def _stream_seed(seed: int, *keys: int) -> int:
-    """A seed in [0, 2**63) hashed from (seed, *keys), stable across platforms."""
-    state = np.random.SeedSequence([seed, *keys]).generate_state(1, dtype=np.uint64)[0]
-    return int(state >> np.uint64(1))
-
-
 @dataclass(frozen=True)
 class _Measure:
     """Everything needed to score supernets with one measure (κ or R) under one protocol."""
 
-    name: str                       # "ntk_cond" or "lr_count"
-    settings: dict
+    plan: RepeatPlan                # the proxy's settings, weight seeds (keyed per round) and inputs
     builder: Callable               # builder(spec, seed) -> nn.Module with weights from `seed`
-    inputs: Callable                # inputs(repeat) -> Tensor: the repeat's images or patches
+    x: torch.Tensor                 # the images the plan takes each repeat's rows or patches from
     stream: int                     # seed stream of the weights
 
-    def per_repeat(self, spec: CellSpec, specs: Sequence[CellSpec], *, seed: int, round_: int,
+    def per_repeat(self, spec: CellSpec, specs: Sequence[CellSpec], *, round_: int,
                    device) -> tuple[np.ndarray, np.ndarray]:
         """Values of `spec` [R] and of each of `specs` [n, R] over the repeats, weights shared per repeat."""
-        s, fn_opts = self.settings, {k: self.settings[k] for k in fn_options(get_proxy(self.name)) if k in self.settings}
+        s, entry = self.plan.settings, self.plan.entry
+        plan = replace(self.plan, weight_key=lambda wr: (self.stream, round_, wr))
+        fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
         base, cands = [], []
         for r in range(s["repeats"]):
-            wr = r if s["repeat_init"] == "new" else 0
-            big = self.builder(spec, _stream_seed(seed, self.stream, round_, wr))
-            shared = _Shared(big, lambda sp: self.builder(sp, 0), self.inputs(r), self.name, fn_opts, device, spec)
-            fn = _kappa if self.name == "ntk_cond" else _regions     # module globals, looked up per call
-            base.append(fn(shared, spec))
-            cands.append([fn(shared, sp) for sp in specs])
+            big = self.builder(spec, plan.weight_seed(r))
+            x, _ = plan.inputs(self.x, None, r)
+            shared = _Shared(big, lambda sp: self.builder(sp, 0), x, entry.name, fn_opts, device, spec)
+            base.append(score_supernet(shared, spec))
+            cands.append([score_supernet(shared, sp) for sp in specs])
         return np.array(base), np.array(cands, dtype=np.float64).reshape(s["repeats"], len(specs)).T
 
 
@@ -304,7 +287,7 @@ def importance(delta_kappa, delta_regions, *, ties: str = "tenas_ties") -> tuple
     check_option("ties", ties, TIES, caller="importance")
     dk = np.asarray(delta_kappa, np.float64)
     dr = np.asarray(delta_regions, np.float64)
-    return _ranks(-dk, ties), _ranks(dr, ties)
+    return ranks(-dk, ties), ranks(dr, ties)
 
 
 def _choose(cands: Sequence[tuple[int, str]], rank_kappa: np.ndarray, rank_regions: np.ndarray) -> dict[int, int]:
@@ -327,7 +310,7 @@ def _prune_round(t: int, ops: CellSpec, measures: tuple[_Measure, _Measure], *, 
     start = time.perf_counter()
     cands = [(e, op) for e, edge_ops in enumerate(ops) if len(edge_ops) > 1 for op in edge_ops]
     specs = [remove_op(ops, e, op) for e, op in cands]
-    (kb, kc), (rb, rc) = (m.per_repeat(ops, specs, seed=seed, round_=t, device=device) for m in measures)
+    (kb, kc), (rb, rc) = (m.per_repeat(ops, specs, round_=t, device=device) for m in measures)
     if not cands:
         return PruneRound(t, ops, _floats(kb), _floats(rb), (), (None,) * len(ops), time.perf_counter() - start)
     dk, dr = _mean_delta(kb, kc, ties), _mean_delta(rb, rc, ties)
@@ -393,11 +376,6 @@ def _settings(profile, ntk_options: dict, lr_options: dict, *, caller: str) -> t
     return ntk, lr
 
 
-def _ntk_rows(s: dict) -> int:
-    per = s["batch_size"] * s["n_batches"]
-    return per * (s["repeats"] if s["repeat_data"] == "new" else 1)
-
-
 def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tensor:
     x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
     res = DATASET_SPECS[dataset].resolution
@@ -417,7 +395,7 @@ def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tenso
 def _load_images(dataset, batch, ntk: dict, lr: dict, *, seed: int, data_dir,
                  caller: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(NTK images [rows, 3, H, W], LR patch source images): the caller's batch, or seeded training images."""
-    rows = _ntk_rows(ntk)
+    rows = RepeatPlan(get_proxy("ntk_cond"), ntk, seed).rows
     if batch is not None:
         x = _check_images(batch, dataset, rows, caller=caller)
         return x, x
@@ -433,8 +411,6 @@ def _measures(ntk: dict, lr: dict, x_ntk: torch.Tensor, x_lr: torch.Tensor, *, n
     c0, n0 = NETWORKS[ntk["network"]]
     c, n = ntk["C"] or c0, ntk["N"] or n0
     k_ntk, k_lr = ntk["num_classes"] or num_classes, lr["num_classes"] or num_classes
-    per = ntk["batch_size"] * ntk["n_batches"]
-    n_patches = lr["batch_size"] * lr["n_batches"]
 
     def ntk_net(spec, s):
         return build_network(spec, C=c, N=n, num_classes=k_ntk, init=ntk["init"], seed=s)
@@ -442,16 +418,9 @@ def _measures(ntk: dict, lr: dict, x_ntk: torch.Tensor, x_lr: torch.Tensor, *, n
     def lr_net(spec, s):
         return build_thin_network(spec, C=1, num_classes=k_lr, init=lr["init"], seed=s)
 
-    def ntk_inputs(r):
-        dr = r if ntk["repeat_data"] == "new" else 0
-        return x_ntk[dr * per:(dr + 1) * per]
-
-    def lr_inputs(r):
-        dr = r if lr["repeat_data"] == "new" else 0
-        g = torch.Generator().manual_seed(_stream_seed(seed, 2, dr))
-        return random_patches(x_lr, n_patches, patch_size=lr["patch_size"], generator=g)
-
-    return _Measure("ntk_cond", ntk, ntk_net, ntk_inputs, 0), _Measure("lr_count", lr, lr_net, lr_inputs, 1)
+    ntk_plan = RepeatPlan(get_proxy("ntk_cond"), ntk, seed)
+    lr_plan = RepeatPlan(get_proxy("lr_count"), lr, seed, input_key=lambda dr: (2, dr))   # patches: stream 2
+    return _Measure(ntk_plan, ntk_net, x_ntk, 0), _Measure(lr_plan, lr_net, x_lr, 1)
 
 
 # ---- the searcher -----------------------------------------------------------------------------------------

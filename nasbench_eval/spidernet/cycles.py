@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from .._json import dumps, read_json, write_json
 from .._validation import check_int
-from ..device import resolve_device, scoring_numerics, seeded
+from ..device import derive_seed, resolve_device, scoring_numerics, seeded
 from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
 from ..proxies.linear_regions import random_patches
 from ..provenance import provenance
@@ -70,7 +70,7 @@ NUM_CLASSES = 10
 
 def phase_seed(seed: int, phase: str, *indices: int) -> int:
     """Seed of one phase of a run (e.g. ``phase_seed(0, "cycle_epoch", cycle, epoch)``), in [0, 2^32)."""
-    return int(np.random.SeedSequence([seed, PHASES.index(phase), *indices]).generate_state(1)[0])
+    return derive_seed(seed, PHASES.index(phase), *indices, bits=32)
 
 
 # ---------------------------------------------------------------- deletion plan (random ablations)

@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int
-from ..engine.sizing import iter_groups
+from ..engine.sizing import fit_group_size, iter_groups
 from ..exceptions import InvalidParameterError
 from ..nets.supernet import SuperCell, Supernet
 from ..space import EDGES
@@ -63,8 +63,6 @@ CPU_GROUP_SIZE = 1
 G=1 runs as fast as one at a time, G=2 and 4 at 0.6x and 0.5x. Stage-1 maps of G*b rows pass 32 MB, where glibc
 maps every fresh buffer anew and each allocation page-faults (a 40 MB zero fill: ~10x slower per byte than 30 MB)."""
 MAX_GROUP_SIZE = 256
-MEMORY_FRACTION = 0.5
-"""Share of the currently free GPU memory the first group may plan to use."""
 ACTIVATIONS_PER_ARCH = 16
 """Stage-1-sized activation maps (b x C x H x W float32) one arch keeps alive at the peak of a cell (estimate)."""
 
@@ -254,7 +252,12 @@ class GroupedSupernet:
         return net.classifier(net.global_pooling(net.lastact(h)).flatten(1)).view(self.size, b, -1)
 
     def _cell(self, cell: SuperCell, x: torch.Tensor) -> torch.Tensor:
-        """`SuperCell.forward` for the group: node j sums its incoming edges in edge order."""
+        """`SuperCell.forward` for the group: node j sums its incoming edges in edge order.
+
+        Not `nasbench_eval.nets.cell.cell_forward`: the same node sums, but accumulated in place in
+        NHWC storage (one contiguous block per arch, partial branches added with `index_add_`) and
+        with ``none`` branches skipped, which its out-of-place sum over every edge output cannot do.
+        """
         n, c, h, w = x.shape
         nodes = [x]
         for dst in range(1, 4):
@@ -294,7 +297,7 @@ class GroupedSupernet:
 
 
 def auto_group_size(supernet: Supernet, batches: Batches) -> int:
-    """First group size: `CPU_GROUP_SIZE` on the CPU; on CUDA what fits `MEMORY_FRACTION` of free memory.
+    """First group size: `engine.sizing.fit_group_size` of one arch's activations; `CPU_GROUP_SIZE` on the CPU.
 
     Parameters
     ----------
@@ -308,13 +311,10 @@ def auto_group_size(supernet: Supernet, batches: Batches) -> int:
     int
         In ``[1, MAX_GROUP_SIZE]``.
     """
-    device = supernet.classifier.weight.device
-    if device.type != "cuda":
-        return CPU_GROUP_SIZE
-    b, _, h, w = max((x.shape for x, _ in batches), key=lambda s: s[0] * s[2] * s[3])
+    b, _, h, w = max((x.shape for x, _ in batches), key=lambda s: s[0] * s[2] * s[3], default=(0, 0, 0, 0))
     per_arch = ACTIVATIONS_PER_ARCH * b * supernet.C * h * w * 4
-    free, _ = torch.cuda.mem_get_info(device)
-    return max(1, min(MAX_GROUP_SIZE, int(MEMORY_FRACTION * free // per_arch)))
+    device = supernet.classifier.weight.device
+    return fit_group_size(per_arch, device, cpu_size=CPU_GROUP_SIZE, max_group=MAX_GROUP_SIZE)
 
 
 def iter_group_predictions(supernet: Supernet, archs: Sequence, valid_batches: Batches, *,

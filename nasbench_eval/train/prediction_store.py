@@ -25,7 +25,7 @@ from tqdm import tqdm
 from .._validation import check_int
 from ..nets.supernet import Supernet
 from ..space import Arch
-from ..sqlite_file import SqliteFile
+from ..scoring.sqlite_file import SqliteFile
 from .batched_eval import Batches, iter_group_predictions
 
 PREDICTION_VERSION = "1"

@@ -17,11 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import cache_dir
+from ..paths import cache_dir
+from ..proxies.scoring import SCORING_VERSION
 from .sqlite_file import SqliteFile
 
-SCORING_VERSION = "1"
-"""Bump when a change in the scoring code changes any score: old entries then stop matching."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (

@@ -1,6 +1,6 @@
 """One SQLite file holding finished results: opened (and created) with its schema, closed as a context manager.
 
-The score store (`nasbench_eval.store.ScoreStore`) and the Stage-1 prediction store
+The score store (`nasbench_eval.scoring.store.ScoreStore`) and the Stage-1 prediction store
 (`nasbench_eval.train.prediction_store.PredictionStore`) are both this plus their own tables and
 queries. Writers commit after every finished unit of work, so an interrupted run keeps it.
 """
@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from .exceptions import CorruptDataError
+from ..exceptions import CorruptDataError
 
 
 class SqliteFile:

@@ -16,12 +16,12 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ._validation import check_int
-from .data import get_spec, proxy_batch
-from .device import resolve_device
-from .exceptions import InvalidParameterError
-from .proxies import get_proxy, score_arch
-from .proxies.scoring import resolve_settings, rows_needed, settings_key
+from .._validation import check_int
+from ..data import get_spec, proxy_batch
+from ..device import resolve_device
+from ..exceptions import InvalidParameterError
+from ..proxies import get_proxy, score_arch
+from ..proxies.scoring import resolve_settings, rows_needed, settings_key
 from .store import ScoreStore, StoredScore, score_key
 
 AUGMENTED = frozenset({"ntk_cond", "jacob_cov", "snip", "grasp", "grad_norm", "fisher", "plain"})
@@ -186,10 +186,9 @@ def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, p
     """Score the (arch, proxy) pairs the engine supports group by group; return the pairs left over.
 
     `keep(arch, proxy, record, seconds)` stores each record as soon as its group finishes (seconds =
-    the group's wall time / its size). Groups are sized by `engine.sizing.auto_group_size`.
+    the group's wall time / its size). Groups come from `engine.iter_score_groups`.
     """
-    from .engine import score_group, supports
-    from .engine.sizing import auto_group_size, iter_groups
+    from ..engine import iter_score_groups, supports
 
     rest, by_proxy = [], {}
     for arch, proxy in todo:
@@ -198,16 +197,9 @@ def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, p
         else:
             rest.append((arch, proxy))
     for proxy, archs in by_proxy.items():
-        batch = batch_for(proxy)
-        settings = resolve_settings(proxy, profile, **per_proxy[proxy])
-        size = auto_group_size(proxy, settings, device, resolution=get_spec(dataset).resolution)
-
-        def run(group, proxy=proxy, batch=batch):
-            t0 = time.perf_counter()
-            recs = score_group(group, proxy, batch, dataset=dataset, seed=seed, device=device, profile=profile, **per_proxy[proxy])
-            return [(rec, (time.perf_counter() - t0) / len(group)) for rec in recs]
-
-        for group, results in iter_groups(archs, run, size):
-            for arch, (rec, seconds) in zip(group, results):
-                keep(arch, proxy, rec, seconds)
+        groups = iter_score_groups(archs, proxy, batch_for(proxy), dataset=dataset, seed=seed, device=device,
+                                   profile=profile, caller="score_space", **per_proxy[proxy])
+        for group, recs, seconds in groups:
+            for arch, rec in zip(group, recs):
+                keep(arch, proxy, rec, seconds / len(group))
     return rest
