@@ -20,8 +20,9 @@ from pathlib import Path
 from .paths import cache_dir
 from .sqlite_file import SqliteFile
 
-SCORING_VERSION = "1"
-"""Bump when a change in the scoring code changes any score: old entries then stop matching."""
+SCORING_VERSION = "2"
+"""Bump when a change in the scoring code changes any score: old entries then stop matching.
+2: CIFAR-10 batches come from the package's probe set by default."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (

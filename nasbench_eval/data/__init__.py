@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 from .describe import describe_data
-from .sampling import SPLIT_SEED, crop_flip, load_dataset, normalize, proxy_batch, train_valid_split
+from .sampling import POOLS, SPLIT_SEED, crop_flip, default_pool, load_dataset, normalize, proxy_batch, train_valid_split
 from .sources import SOURCES, locate
 from .specs import DATASET_SPECS, DatasetSpec, get_spec
 
 __all__ = [
-    "DATASET_SPECS", "DatasetSpec", "SOURCES", "SPLIT_SEED", "crop_flip", "describe_data", "get_spec",
+    "DATASET_SPECS", "DatasetSpec", "POOLS", "SOURCES", "SPLIT_SEED", "crop_flip", "default_pool", "describe_data", "get_spec",
     "load_dataset", "locate", "normalize", "proxy_batch", "train_valid_split",
 ]

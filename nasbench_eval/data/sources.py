@@ -152,10 +152,15 @@ def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     n = len(labels)
     if offsets.shape != (n + 1,) or offsets[0] != 0 or offsets[-1] != len(jpeg) or (np.diff(offsets) <= 0).any():
         raise CorruptDataError(f"{path}: {part}_offsets does not cut {part}_jpeg into {n} non-empty images; re-copy the file.")
-    images = np.empty((n, 32, 32, 3), dtype=np.uint8)
-    for i in range(n):
-        images[i] = _decode_one(jpeg[offsets[i]:offsets[i + 1]].tobytes(), f"{path} ({part} image {i})")
-    return images, _check_labels(labels, 10, f"{path} ({part}_labels)")
+    return decode_jpegs(jpeg, offsets, f"{path} ({part})"), _check_labels(labels, 10, f"{path} ({part}_labels)")
+
+
+def decode_jpegs(jpeg: np.ndarray, offsets: np.ndarray, where: str) -> np.ndarray:
+    """uint8 (N, 32, 32, 3) RGB pixels of N concatenated JPEG files; image i is ``jpeg[offsets[i]:offsets[i+1]]``."""
+    images = np.empty((len(offsets) - 1, 32, 32, 3), dtype=np.uint8)
+    for i in range(len(images)):
+        images[i] = _decode_one(jpeg[offsets[i]:offsets[i + 1]].tobytes(), f"{where}, image {i}")
+    return images
 
 
 def _decode_one(data: bytes, where: str) -> np.ndarray:
