@@ -421,14 +421,17 @@ def test_describe_data_reports_found_and_missing(npz_dir):
     (npz_dir / "nats").mkdir()
     (npz_dir / "nats" / "sss_accuracy.csv").write_text("index,arch\n")
     d = describe_data(npz_dir)
-    assert [p["path"] for p in d["places"]] == [str(npz_dir)]  # an explicit data dir is the only place
+    from nasbench_eval.data.packaged import FILES_DIR
+
+    assert [p["path"] for p in d["places"]] == [str(npz_dir), str(FILES_DIR)]  # --data-dir replaces the user places
     assert d["datasets"]["cifar10"]["format"] == "cifar10-jpeg" and d["datasets"]["cifar10-valid"]["found"]
     assert d["datasets"]["cifar100"] == {
         "found": True, "format": "cifar100-official", "path": str((npz_dir / "cifar100" / "cifar-100-python").resolve()),
         "num_classes": 100, "resolution": 32,
     }
     assert not d["datasets"]["ImageNet16-120"]["found"] and "ImageNet16/train_data_batch_1" in d["datasets"]["ImageNet16-120"]["error"]
-    assert d["tables"]["nats_sss"]["found"] and not d["tables"]["nb201"]["found"]
+    assert d["tables"]["nats_sss"]["found"] and d["tables"]["nb201"]["path"].startswith(str(FILES_DIR))
+    assert d["probe_set"]["images"] == 3000
 
 
 # ---- golden: the real mirror (decoded once per test session into the session's cache) --------------------------------------

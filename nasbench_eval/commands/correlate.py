@@ -15,7 +15,6 @@ from ..proxies import get_proxy
 from ..score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
 
-HELP = "score architectures at init and correlate the scores with benchmark accuracy"
 DEFAULT_METRICS = "naswot,synflow"
 DEFAULT_SAMPLE = 64
 STATISTICS = {"kendall": ("kendall_tau", kendall_tau), "spearman": ("spearman_rho", spearman_rho), "pearson": ("pearson_r", pearson_r)}

@@ -17,8 +17,6 @@ from ..benchmarks.table import TableBenchmark
 from ..data import describe_data
 from ..paths import candidate_data_dirs
 
-HELP = "convert official NATS-Bench files into the offline table (import); list the datasets and tables found (info)"
-
 
 def add_arguments(p):
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)

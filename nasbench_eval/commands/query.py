@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from ..benchmarks import DATASETS, METRICS, create_benchmark
 
-HELP = "ground-truth accuracy and benchmark index of one architecture (index or official string)"
-
 
 def add_arguments(p):
     p.add_argument("arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')")

@@ -9,8 +9,6 @@ from ..metrics import top_arch_recall_curve
 from ..plots import plot_recall
 from ..scorefile import add_scorefile_arguments, column_curves
 
-HELP = "recall of the true top architectures by each score's top set, across test-error thresholds"
-
 
 def add_arguments(p):
     add_scorefile_arguments(p)

@@ -12,8 +12,6 @@ from ..reproduce.published import TABLES
 from ..reproduce.trained import EXPERIMENTS, ExperimentContext, list_experiments, run_experiment
 from ..store import ScoreStore
 
-HELP = "reproduce a published table or a trained experiment (list them with --list) and compare our numbers with the paper's"
-
 
 def add_arguments(p):
     p.add_argument("name", nargs="?", help="table or experiment to reproduce (see --list)")

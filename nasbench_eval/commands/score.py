@@ -9,8 +9,6 @@ from ..benchmarks import create_benchmark
 from ..score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
 
-HELP = "score architectures (resumable, into the score store) and export a CSV table"
-
 
 def add_arguments(p):
     p.add_argument("--metrics", "--metric", dest="metric", required=True, help="comma-separated proxies or aliases, e.g. naswot,synflow,ntk,lr")

@@ -7,8 +7,6 @@ from ..nets.supernet import SUBSPACES
 from ..train import METHODS, save_run, train_stage1
 from ..train.loop import GT_DATASET
 
-HELP = "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)"
-
 
 def add_arguments(p):
     p.add_argument("--method", required=True, choices=sorted(METHODS), help="Stage-1 method")
