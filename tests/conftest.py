@@ -48,11 +48,14 @@ def full_bench():
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Caches (decoded datasets, score stores) and the per-user data folder go to a per-session temp dir,
-    never the user's home."""
+def _isolated_cache(tmp_path_factory, monkeypatch, request):
+    """Caches (decoded datasets, score stores) go to a per-session temp dir and the per-user data folder to a
+    per-test one (created only if a test writes there), never the user's home."""
+    import hashlib
+
     monkeypatch.setenv("NASBENCH_EVAL_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "user-data"))
+    test_id = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "user-data" / test_id))
     monkeypatch.delenv(FULL_DATA_ENV, raising=False)
 
 

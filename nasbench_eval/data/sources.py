@@ -2,7 +2,7 @@
 
 | source | formats (first found wins, per data-dir place) |
 | --- | --- |
-| ``cifar10`` | official ``cifar-10-batches-py`` pickles; the mirror's ``cifar10/cifar10-jpeg.npz`` (decoded once, cached) |
+| ``cifar10`` | official ``cifar-10-batches-py`` pickles; a ``cifar10/cifar10-jpeg.npz`` of JPEG bytes (decoded once, cached) |
 | ``cifar100`` | official ``cifar-100-python`` pickles (``train``, ``test``) |
 | ``ImageNet16`` | NB201's ``ImageNet16`` pickles (``train_data_batch_1..10``, ``val_data``); kept: labels 1..120 -> 0..119 |
 
@@ -44,19 +44,22 @@ SOURCES: dict[str, tuple[Format, ...]] = {
     "cifar10": (
         Format("cifar10-official", "cifar-10-batches-py", "data_batch_1",
                ("cifar10/cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/data_batch_1"),
-               "extract the official CIFAR-10 python archive (cifar-10-python.tar.gz)"),
+               "extract the official CIFAR-10 python version (cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+               "`nasbench-eval data add cifar10 FOLDER`"),
         Format("cifar10-jpeg", "", "cifar10-jpeg.npz", ("cifar10/cifar10-jpeg.npz",),
-               "or copy the offline mirror's cifar10/cifar10-jpeg.npz"),
+               "or put a cifar10/cifar10-jpeg.npz in a data folder"),
     ),
     "cifar100": (
         Format("cifar100-official", "cifar-100-python", "train",
                ("cifar100/cifar-100-python/train", "cifar-100-python/train"),
-               "extract the official CIFAR-100 python archive (cifar-100-python.tar.gz)"),
+               "extract the official CIFAR-100 python version (cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+               "`nasbench-eval data add cifar100 FOLDER`"),
     ),
     "ImageNet16": (
         Format("imagenet16-official", "ImageNet16", "train_data_batch_1",
                ("ImageNet16/train_data_batch_1", "imagenet16/train_data_batch_1"),
-               "copy NAS-Bench-201's ImageNet16 folder (train_data_batch_1..10, val_data)"),
+               "get NAS-Bench-201's ImageNet16 release (train_data_batch_1..10, val_data) and run "
+               "`nasbench-eval data add ImageNet16-120 FOLDER`"),
     ),
 }
 """Source name -> its supported formats, in order of preference."""
@@ -141,7 +144,7 @@ def _open_npz(path: Path):
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise CorruptDataError(f"{path}: not a readable .npz ({err}); re-copy cifar10/cifar10-jpeg.npz from the mirror.") from err
+        raise CorruptDataError(f"{path}: not a readable .npz ({err}); re-copy the file.") from err
 
 
 def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
