@@ -61,7 +61,9 @@ def find_data_file(relative, data_dir: str | os.PathLike | None = None) -> Path:
         A package data file fails its checksum.
     """
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataNotFoundError(f"--data-dir {str(data_dir)!r} is not a folder; expected a folder holding nb201/, cifar10/ ...")
+        raise DataNotFoundError(
+            f"--data-dir {str(data_dir)!r} is not a folder; expected a folder holding nb201/, cifar10/ ..."
+        )
     names = [Path(relative)] if isinstance(relative, (str, os.PathLike)) else [Path(r) for r in relative]
     tried = []
     for origin, base in candidate_data_dirs(data_dir):

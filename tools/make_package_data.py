@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from nasbench_eval.data.packaged import FILES_DIR, MANIFEST, PROBE_FILE, TABLE_FILE
-from nasbench_eval.data.sources import decode_jpegs
 from nasbench_eval.data.sampling import SPLIT_SEED, train_valid_split
+from nasbench_eval.data.sources import decode_jpegs
 
 PROBE_PER_CLASS = 300
 """3,000 images: the most rows any proxy reads under any profile (lr_count: 1,000 x 3)."""

@@ -85,10 +85,14 @@ class OfficialBenchmark(Benchmark):
             meta = _load_nats(self.path, "could not open it") if self.kind == "nats-file" else _load_pth(self.path)
             self._states = meta.get("arch2infos") if isinstance(meta, dict) else None
             if not isinstance(self._states, dict):
-                raise CorruptDataError(f"{self.path}: holds no 'arch2infos' dict; is it a NATS-Bench / NAS-Bench-201 benchmark file?")
+                raise CorruptDataError(
+                    f"{self.path}: holds no 'arch2infos' dict; is it a NATS-Bench / NAS-Bench-201 benchmark file?"
+                )
         archs = meta.get("meta_archs") if isinstance(meta, dict) else None
         if not isinstance(archs, (list, tuple)):
-            raise CorruptDataError(f"{self.path}: could not open it as a benchmark: no 'meta_archs' list; re-download or re-extract it.")
+            raise CorruptDataError(
+                f"{self.path}: could not open it as a benchmark: no 'meta_archs' list; re-download or re-extract it."
+            )
         self._arch_strs = [str(s) for s in archs]
         self._check_strings()
         self._keys: list[tuple[str, str, int]] | None = None
@@ -100,7 +104,10 @@ class OfficialBenchmark(Benchmark):
             for text in self._arch_strs:
                 SPACES[self.space].from_str(text)
         except InvalidParameterError as err:
-            raise CorruptDataError(f"{self.path}: meta_archs holds a string that is not a {self.space} architecture ({err}); is this the other space's archive?") from err
+            raise CorruptDataError(
+                f"{self.path}: meta_archs holds a string that is not a {self.space} architecture ({err}); is this "
+                f"the other space's archive?"
+            ) from err
 
     # ---- records --------------------------------------------------------------------------------------
     def _records(self, index: int) -> dict:
@@ -184,7 +191,9 @@ def _load_nats(path: Path, failure: str):
     try:
         return safe_pickle.load(path, skip=_NATS_WEIGHTS)
     except CorruptDataError as err:
-        raise CorruptDataError(f"{path}: nats_bench format: {failure} ({err}); re-download or re-extract the archive.") from err
+        raise CorruptDataError(
+            f"{path}: nats_bench format: {failure} ({err}); re-download or re-extract the archive."
+        ) from err
 
 
 def _load_pth(path: Path) -> dict:
@@ -212,7 +221,9 @@ def _results(states, kind: str, where: str) -> dict:
     try:
         return {str(hp): ArchResults.create_from_state_dict(dict(st)) for hp, st in states.items()}
     except _STATE_ERRORS as err:
-        raise CorruptDataError(f"{where} is not in the official format ({type(err).__name__}: {err}); re-download it.") from err
+        raise CorruptDataError(
+            f"{where} is not in the official format ({type(err).__name__}: {err}); re-download it."
+        ) from err
 
 
 def resolve_archive(path: Path | None, space: str) -> tuple[Path, str]:
@@ -231,7 +242,9 @@ def resolve_archive(path: Path | None, space: str) -> tuple[Path, str]:
     if path.is_file():
         if path.suffix == ".pth":
             if space != "tss":
-                raise InvalidParameterError(f"{path} is a NAS-Bench-201 .pth file (topology space); it has no {space} architectures.")
+                raise InvalidParameterError(
+                    f"{path} is a NAS-Bench-201 .pth file (topology space); it has no {space} architectures."
+                )
             return path, "nb201-pth"
         return path, "nats-file"
     if path.is_dir():

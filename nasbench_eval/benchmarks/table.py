@@ -71,7 +71,9 @@ class TableBenchmark(Benchmark):
             text = (lzma.decompress(raw) if path.suffix == ".xz" else raw).decode("utf-8")
             rows = list(csv.reader(io.StringIO(text)))
         except (lzma.LZMAError, UnicodeDecodeError, csv.Error) as err:
-            raise CorruptDataError(f"{path}: not a readable CSV table ({err}); re-copy it or re-run `nasbench-eval data import`.") from err
+            raise CorruptDataError(
+                f"{path}: not a readable CSV table ({err}); re-copy it or re-run `nasbench-eval data import`."
+            ) from err
         if not rows or any(len(r) != len(rows[0]) for r in rows):
             raise CorruptDataError(f"{path}: not a CSV table with one header line and equally long rows; re-copy it.")
         return {name: list(cells) for name, cells in zip(rows[0], zip(*rows[1:]))} if len(rows) > 1 else {n: [] for n in rows[0]}

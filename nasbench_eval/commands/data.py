@@ -21,7 +21,8 @@ from pathlib import Path
 from ..exceptions import InvalidParameterError
 from ..paths import candidate_data_dirs, user_data_dir
 
-ADD_TARGET = {"cifar10": "cifar10/cifar-10-batches-py", "cifar100": "cifar100/cifar-100-python", "ImageNet16-120": "ImageNet16"}
+ADD_TARGET = {"cifar10": "cifar10/cifar-10-batches-py", "cifar100": "cifar100/cifar-100-python",
+              "ImageNet16-120": "ImageNet16"}
 """Dataset name -> where `add` records it inside the per-user data folder (where `locate` looks)."""
 
 
@@ -64,7 +65,9 @@ def _add(args) -> dict:
     source = get_spec(args.dataset).source
     found = locate(source, root=args.path)                     # DataNotFoundError: one line naming what was looked for
     if found.kind.endswith("jpeg"):
-        raise InvalidParameterError(f"data add: {found.path} is the JPEG npz; pass the official python folder, or use --data-dir.")
+        raise InvalidParameterError(
+            f"data add: {found.path} is the JPEG npz; pass the official python folder, or use --data-dir."
+        )
     images, labels = read_part(found, "test")                  # CorruptDataError on a damaged or foreign file
     folder = found.path.parent
     target = user_data_dir() / ADD_TARGET[args.dataset]
@@ -77,8 +80,9 @@ def _add(args) -> dict:
         shutil.copytree(folder, target)
     else:
         target.symlink_to(folder.resolve(), target_is_directory=True)
-    return {"action": "add", "dataset": args.dataset, "format": found.kind, "source": str(folder), "registered": str(target),
-            "copied": bool(args.copy), "test_images": int(len(labels)), "resolution": int(images.shape[1])}
+    return {"action": "add", "dataset": args.dataset, "format": found.kind, "source": str(folder),
+            "registered": str(target), "copied": bool(args.copy), "test_images": int(len(labels)),
+            "resolution": int(images.shape[1])}
 
 
 def _import(args) -> dict:
@@ -88,9 +92,13 @@ def _import(args) -> dict:
     if args.nats is not None and args.space is None:
         raise InvalidParameterError("data import --nats needs --space tss or --space sss.")
     if args.nats is not None and Path(args.nats).suffix == ".pth":
-        raise InvalidParameterError(f"data import: --nats {args.nats!r} is a NAS-Bench-201 .pth file, not a NATS-Bench archive; use --nb201.")
+        raise InvalidParameterError(
+            f"data import: --nats {args.nats!r} is a NAS-Bench-201 .pth file, not a NATS-Bench archive; use --nb201."
+        )
     if args.nb201 is not None and (Path(args.nb201).suffix != ".pth" or args.space == "sss"):
-        raise InvalidParameterError(f"data import: --nb201 {args.nb201!r} must be a NAS-Bench-201 .pth file (topology space only).")
+        raise InvalidParameterError(
+            f"data import: --nb201 {args.nb201!r} must be a NAS-Bench-201 .pth file (topology space only)."
+        )
     space = args.space or "tss"
     out_dir = args.out if args.out is not None else candidate_data_dirs(args.data_dir)[0][1]
     start = time.perf_counter()

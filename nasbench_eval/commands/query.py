@@ -22,15 +22,18 @@ def add_arguments(p):
 
 
 def official_path(args):
-    """The official file to read: --nb201-path, --nats-path (a .pth there is refused), "" for the default places, or None."""
+    """The official file to read: --nb201-path, --nats-path (a .pth there is refused), "" for the default places,
+    or None (the table)."""
     if args.nb201_path is not None:
         if Path(args.nb201_path).is_dir() or Path(args.nb201_path).suffix != ".pth":
             raise InvalidParameterError(
-                f"--nb201-path {args.nb201_path!r} is not a NAS-Bench-201 .pth file; for a NATS-Bench archive use --nats-path.")
+                f"--nb201-path {args.nb201_path!r} is not a NAS-Bench-201 .pth file; "
+                "for a NATS-Bench archive use --nats-path.")
         return args.nb201_path
     if args.nats_path is not None and Path(args.nats_path).suffix == ".pth":
         raise InvalidParameterError(
-            f"--nats-path {args.nats_path!r} is a NAS-Bench-201 .pth file, not a NATS-Bench archive; read it with --nb201-path.")
+            f"--nats-path {args.nats_path!r} is a NAS-Bench-201 .pth file, not a NATS-Bench archive; "
+            "read it with --nb201-path.")
     return args.nats_path
 
 

@@ -259,7 +259,9 @@ def proxy_batch(
         hint = ""
     size = len(labels) if subset is None else len(subset)
     if not isinstance(batch_size, bool) and isinstance(batch_size, int) and batch_size > size:
-        raise InvalidParameterError(f"{caller}(): batch_size={batch_size} exceeds the {size} images of the {pool} {split} pool{hint}.")
+        raise InvalidParameterError(
+            f"{caller}(): batch_size={batch_size} exceeds the {size} images of the {pool} {split} pool{hint}."
+        )
     batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1, maximum=size)
     return _draw(spec, images, labels, subset, batch_size, seed, bool(augment), dev)
 
