@@ -84,7 +84,7 @@ def test_correlate_bad_archs_line_names_the_line(capsys, tmp_path):
 
 
 def test_score_command_exports_a_table(capsys, tmp_path):
-    code, obj, err = run_json(capsys, ["score", "--metrics", "params,synflow", "--sample", "5", "--device", "cpu", "--data-dir", str(shared_data),
+    code, obj, err = run_json(capsys, ["score", "--metrics", "params,synflow", "--sample", "5", "--device", "cpu",
                                        "--out", str(tmp_path / "t.csv"), "--store", str(tmp_path / "s.sqlite")])
     assert code == 0, err
     table = pd.read_csv(tmp_path / "t.csv")
