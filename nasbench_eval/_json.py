@@ -41,3 +41,23 @@ def write_json(path: str | os.PathLike, obj, *, indent: int | None = 2) -> Path:
     tmp.write_text(dumps(obj, indent=indent) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def read_json(path: str | os.PathLike, *, expected: str = "a JSON object written by nasbench-eval"):
+    """The JSON object in `path`; a damaged or foreign file is one CorruptDataError naming it and `expected`.
+
+    A reader of files this package wrote (grid cells, run logs, summaries) uses this, so a truncated file
+    left by a crash or a hand edit is reported, not a traceback.
+    """
+    from .exceptions import CorruptDataError
+
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        reason = " ".join(str(err).split())[:160]
+        raise CorruptDataError(f"{str(path)!r} is not readable JSON ({reason}); expected {expected}. "
+                               "Delete it to recompute what it held.") from None
+    if not isinstance(obj, dict):
+        raise CorruptDataError(f"{str(path)!r} holds a JSON {type(obj).__name__}; expected {expected}.")
+    return obj

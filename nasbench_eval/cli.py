@@ -4,13 +4,18 @@ Each subcommand lives in `nasbench_eval/commands/<name>.py` and provides
 ``add_arguments(parser)``, ``run(args) -> dict`` (the JSON-able result) and
 ``format_text(result) -> str`` (what a person reads); its one-line help is in `COMMANDS`. Only the
 module of the command being run is imported, so ``--help`` and ``query`` need no torch. With
-``--json`` the command prints exactly one JSON object on stdout. A NasBenchEvalError (bad input, missing data) becomes one line on
-stderr and exit code 2; any other exception is a bug and keeps its traceback.
+``--json`` the command prints exactly one JSON object on stdout.
+
+Exit codes: 0 done; 2 bad input, missing or damaged data, or a file that cannot be read or written
+(a NasBenchEvalError or an OSError: one line on stderr naming what was wrong and what is accepted);
+1 an unexpected error, which is a bug: one line on stderr, the traceback only with
+``NASBENCH_EVAL_TRACEBACK=1``; 130 interrupted (finished work is kept).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ._json import dumps
@@ -77,11 +82,29 @@ def main(argv: list[str] | None = None) -> int:
             print(args._module.format_text(result))
         return 0
     except NasBenchEvalError as err:
-        print(f"nasbench-eval: error: {err}", file=sys.stderr)
+        _error(str(err))
+        return 2
+    except OSError as err:  # a file the user named or the environment provides (permissions, disk full ...)
+        where = f" {str(err.filename)!r}" if err.filename else ""
+        _error(f"cannot read or write{where}: {err.strerror or err}; check the path, its permissions and free space.")
+        return 2
+    except MemoryError:
+        _error("out of memory; use smaller sizes (--sample, --batch-size, --n-boot, --group-size ...).")
         return 2
     except KeyboardInterrupt:
         print("nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to resume.", file=sys.stderr)
         return 130
+    except Exception as err:  # last line of defence: a bug is reported in one line, not a traceback
+        if os.environ.get("NASBENCH_EVAL_TRACEBACK"):
+            raise
+        _error(f"internal error (a bug, please report it): {type(err).__name__}: {err}; "
+               "rerun with NASBENCH_EVAL_TRACEBACK=1 to see the traceback.")
+        return 1
+
+
+def _error(message: str) -> None:
+    """Print `message` as one line on stderr (embedded newlines would make a multi-line error)."""
+    print("nasbench-eval: error: " + " ".join(message.split()), file=sys.stderr)
 
 
 if __name__ == "__main__":

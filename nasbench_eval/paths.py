@@ -1,18 +1,19 @@
 """Where data lives. Looked up in order, first match wins:
 
-1. ``--data-dir DIR`` (when given, it replaces 2-4: a typo never silently falls back to other user data);
-2. ``$NASBENCH_EVAL_DATA``;
-3. ``./data``;
-4. the per-user data folder (`user_data_dir`, where ``nasbench-eval data add`` puts datasets);
-5. the package's own data (``nasbench_eval/data/files``: the NB201 table and the CIFAR-10 probe set),
-   checksum-verified when used.
+1. ``--data-dir DIR``, else ``$NASBENCH_EVAL_DATA``: an explicit place is authoritative over the user places
+   (a typo never silently falls back to other user data, and running inside an untrusted checkout never
+   reads, nor unpickles, its ``./data``);
+2. only when neither is given: ``./data``, then the per-user data folder (`user_data_dir`, where
+   ``nasbench-eval data add`` puts datasets);
+3. always last: the package's own data (``nasbench_eval/data/files``: the NB201 table and the CIFAR-10
+   probe set), checksum-verified when used.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .exceptions import DataNotFoundError
+from .exceptions import DataNotFoundError, NasBenchEvalError
 
 ENV_VAR = "NASBENCH_EVAL_DATA"
 APP_NAME = "nasbench-eval"
@@ -41,17 +42,19 @@ def candidate_data_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple
     """The places searched for data, in order, each with where it came from (see the module doc)."""
     if data_dir is not None:
         places = [("--data-dir", Path(data_dir))]
+    elif os.environ.get(ENV_VAR):
+        places = [(f"${ENV_VAR}", Path(os.environ[ENV_VAR]))]
     else:
-        places = [(f"${ENV_VAR}", Path(os.environ[ENV_VAR]))] if os.environ.get(ENV_VAR) else []
-        places += [("./data", Path.cwd() / "data"), ("user data folder", user_data_dir())]
+        places = [("./data", Path.cwd() / "data"), ("user data folder", user_data_dir())]
     return places + [(PACKAGE_ORIGIN, package_data_dir())]
 
 
 def find_data_file(relative, data_dir: str | os.PathLike | None = None) -> Path:
     """The first existing `<place>/<name>` over the places in order and, per place, the names in order.
 
-    `relative` is one relative path or a sequence of alternatives. A hit among the package's own
-    files is checksum-verified first.
+    `relative` is one relative path or a sequence of alternatives. An explicit `data_dir` (or
+    $NASBENCH_EVAL_DATA) replaces ./data and the user data folder; the package's own files come last
+    and are checksum-verified first.
 
     Raises
     ------
@@ -92,5 +95,9 @@ def cache_dir() -> Path:
         path = Path(os.environ["NASBENCH_EVAL_CACHE"])
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nasbench-eval"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise NasBenchEvalError(f"cache folder {str(path)!r} cannot be created ({err.strerror}); "
+                                "set $NASBENCH_EVAL_CACHE to a writable folder.") from None
     return path

@@ -127,8 +127,7 @@ def score_space(
     done = _lookup(store, archs, keys, space, dataset, contexts)
     todo = [(a, p) for p in keys for a in archs if score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) not in done]
     batches: dict[str, tuple] = {}
-    bar = tqdm(total=len(archs) * len(keys), initial=len(archs) * len(keys) - len(todo), disable=not progress,
-               desc="scoring", unit="score", mininterval=1.0, dynamic_ncols=True)
+
     def batch_for(proxy):
         plan = contexts[proxy]["batch"]
         bkey = repr(plan)
@@ -136,6 +135,11 @@ def score_space(
             batches[bkey] = _shape_only_batch(dataset) if plan is None else proxy_batch(
                 dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev, pool=plan["pool"])
         return batches[bkey]
+
+    for proxy in dict.fromkeys(p for _, p in todo):  # missing or damaged images fail now, before any scoring
+        batch_for(proxy)
+    bar = tqdm(total=len(archs) * len(keys), initial=len(archs) * len(keys) - len(todo), disable=not progress,
+               desc="scoring", unit="score", mininterval=1.0, dynamic_ncols=True)
 
     def keep(arch, proxy, rec, seconds):
         stored = StoredScore(arch, proxy, float(rec.value), rec.status, rec.reason or None, tuple(rec.repeats),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._validation import MAX_EPOCHS, check_out_file, int_arg
 from .benchmarks.base import COLUMN_RE
 from .exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
 from .registry import PROXIES
@@ -28,6 +31,10 @@ ID_COLUMNS = ("index", "arch")
 """Columns that identify the architecture of a row."""
 BOOKKEEPING_SUFFIXES = ("_status", "_seconds")
 """Per-proxy bookkeeping columns that `correlate`/`score` write beside each score; never scores."""
+
+
+class DuplicateScoresWarning(UserWarning):
+    """A scores file repeats an architecture with different scores; they are averaged (spec §0.4)."""
 
 
 class ScoreTable(NamedTuple):
@@ -78,17 +85,62 @@ def is_lower_better(column: str, lower_is_better: Sequence[str] = ()) -> bool:
 
 
 def _read_csv(path: Path, *, caller: str) -> pd.DataFrame:
+    where = f"{caller}(): {str(path)!r}"
     if not path.is_file():
-        raise DataNotFoundError(f"{caller}(): path={str(path)!r} does not exist or is not a file; expected a scores CSV.")
+        raise DataNotFoundError(f"{where} does not exist or is not a file; expected a scores CSV.")
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CorruptDataError(f"{caller}(): {str(path)!r} is not a readable CSV ({err}); expected a scores CSV with an index or arch column.") from err
+        text = path.read_text(encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        raise CorruptDataError(f"{where} is not a readable CSV ({' '.join(str(err).split())}); "
+                               "expected a scores CSV with an index or arch column.") from err
     if not any(c in frame.columns for c in ID_COLUMNS):
-        raise CorruptDataError(f"{caller}(): {str(path)!r} has columns {list(frame.columns)} but no 'index' or 'arch'; expected at least one of them.")
+        raise CorruptDataError(f"{where} has columns {list(frame.columns)} but no 'index' or 'arch'; "
+                               "expected at least one of them.")
     if frame.empty:
-        raise CorruptDataError(f"{caller}(): {str(path)!r} has no rows; expected one row per architecture.")
+        raise CorruptDataError(f"{where} has no rows; expected one row per architecture.")
+    _check_complete_rows(text, len(frame.columns), where)
+    for col in frame.columns:
+        if col in ID_COLUMNS or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        if numbers.notna().any():  # a numeric column with a stray word: a damaged cell, not a text column
+            row = int(np.flatnonzero(numbers.isna() & frame[col].notna())[0])
+            raise CorruptDataError(f"{where} column {col!r} row {row} holds {frame[col].iloc[row]!r}, not a number; "
+                                   "expected numbers (nan, inf allowed) in a score column.")
     return frame
+
+
+def _check_complete_rows(text: str, n_columns: int, where: str) -> None:
+    """Every data row has as many fields as the header (a cut-off last row means a truncated file)."""
+    import csv
+    import io
+
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if row and len(row) != n_columns:
+            raise CorruptDataError(f"{where} line {lineno} has {len(row)} fields, the header {n_columns}; "
+                                   "the file is truncated or damaged. Expected complete rows.")
+
+
+def _check_informative(scores: pd.DataFrame, where: str) -> None:
+    """Each score column holds at least two different non-NaN values (else it ranks nothing)."""
+    for col in scores.columns:
+        values = scores[col].to_numpy(dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if len(np.unique(values)) < 2:
+            what = "only NaN" if not len(values) else f"the single value {values[0]!r} in {len(values)} rows"
+            raise CorruptDataError(f"{where} score column {col!r} holds {what}; a curve needs at least two "
+                                   "different scores. Leave it out with --columns.")
+
+
+def _conflicting_duplicates(scores: pd.DataFrame, index: np.ndarray) -> tuple[int, int | None]:
+    """(rows whose repeated index has other scores than its first row, the first such index or None)."""
+    frame = scores.copy()
+    frame["_index"] = index
+    first = frame.groupby("_index").transform("first")
+    differs = ~((frame[scores.columns] == first) | (frame[scores.columns].isna() & first.isna())).all(axis=1)
+    n = int(differs.sum())
+    return n, (int(index[np.flatnonzero(differs)[0]]) if n else None)
 
 
 def score_columns(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, caller: str = "score_columns") -> list[str]:
@@ -178,7 +230,13 @@ def read_scores(path: str | os.PathLike, bench, *, columns: Sequence[str] | None
     negated = tuple(c for c in cols if is_lower_better(c, lower_is_better))
     for c in negated:
         scores[c] = -scores[c]
+    n_conflicts, first = _conflicting_duplicates(scores, index)
+    if n_conflicts:
+        warnings.warn(f"{str(path)!r}: {n_conflicts} row(s) repeat an index with different scores (first: index "
+                      f"{first}); their scores are averaged (spec/metrics.md §0.4).", DuplicateScoresWarning,
+                      stacklevel=2)
     merged = scores.groupby(index, sort=True).mean()
+    _check_informative(merged, f"{caller}(): {str(path)!r}")
     return ScoreTable(merged.index.to_numpy(dtype=np.int64), merged.reset_index(drop=True), negated,
                       int(len(frame) - len(merged)), path)
 
@@ -194,11 +252,16 @@ def add_scorefile_arguments(p) -> None:
 
     p.add_argument("scores", help="scores CSV with an 'index' and/or 'arch' column and one column per score")
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
-    p.add_argument("--epochs", type=int, default=200, help="ground-truth schedule: 12 or 200 (default 200)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
+                   help="ground-truth schedule: 12 or 200 (default 200)")
     p.add_argument("--columns", help="comma-separated score columns (default: every numeric non-ground-truth column)")
     p.add_argument("--lower-is-better", default="", metavar="COL,...",
                    help="columns to negate before ranking (registered lower-is-better proxies such as ntk_cond are negated anyway)")
     p.add_argument("--out", help="output PNG (default: <scores stem>_<command>.png next to the scores file)")
+
+
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+"""File types a plot may be written as (matplotlib picks the format by suffix)."""
 
 
 def default_plot_path(scores: str | os.PathLike | None, command: str) -> Path:
@@ -228,9 +291,14 @@ def column_curves(args, curve, plot, command: str, title: str) -> tuple[ScoreTab
     (ScoreTable, dict column -> curve, dict)
         The last holds what every such command reports: scores file, ground-truth key, row counts, plot.
     """
-    table, y_true = load_scores_and_truth(args)
+    out = check_out_file(args.out or default_plot_path(args.scores, command), suffixes=PLOT_SUFFIXES)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateScoresWarning)
+        table, y_true = load_scores_and_truth(args)
+    for w in caught:
+        print(f"nasbench-eval: warning: {w.message}", file=sys.stderr)
     curves = {c: curve(y_true, table.scores[c].to_numpy()) for c in table.scores.columns}
-    out = plot(curves, args.out or default_plot_path(args.scores, command), title=title.format(n=len(table.index)))
+    out = plot(curves, out, title=title.format(n=len(table.index)))
     header = {"scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
               "n_merged": table.n_merged, "plot": str(out)}
     return table, curves, header
@@ -241,6 +309,6 @@ def load_scores_and_truth(args) -> tuple[ScoreTable, np.ndarray]:
     from .benchmarks import create_benchmark
 
     bench = create_benchmark("nb201", data_dir=args.data_dir)
+    y_all = bench.accuracies(args.dataset, "test_acc", args.epochs)  # a bad --epochs fails before the file is read
     table = read_scores(args.scores, bench, columns=_split(args.columns), lower_is_better=_split(args.lower_is_better) or ())
-    y_true = bench.accuracies(args.dataset, "test_acc", args.epochs)[table.index]
-    return table, y_true
+    return table, y_all[table.index]

@@ -176,12 +176,25 @@ def test_data_dir_resolution_order(tmp_path, monkeypatch):
 
 def test_missing_data_lists_every_place(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NASBENCH_EVAL_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("NASBENCH_EVAL_DATA", raising=False)
     with pytest.raises(DataNotFoundError) as err:
         create_benchmark("nats_sss")
     msg = str(err.value)
-    assert all(place in msg for place in ("$NASBENCH_EVAL_DATA", "./data", "user data folder", "package data", "--data-dir"))
+    assert all(place in msg for place in ("./data", "user data folder", "package data", "--data-dir"))
     assert "shared" not in msg
+
+
+def test_an_explicit_place_never_falls_back_to_the_current_directory(tmp_path, monkeypatch):
+    (tmp_path / "cwd" / "data" / "nb201").mkdir(parents=True)
+    (tmp_path / "cwd" / "data" / "nb201" / "x.csv").write_text("untrusted")
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("NASBENCH_EVAL_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DataNotFoundError) as err:
+        find_data_file("nb201/x.csv")
+    assert "$NASBENCH_EVAL_DATA" in str(err.value) and "./data" not in str(err.value)
+    monkeypatch.delenv("NASBENCH_EVAL_DATA")
+    with pytest.raises(DataNotFoundError, match="--data-dir"):
+        find_data_file("nb201/x.csv", tmp_path / "nowhere")
 
 
 def test_explicit_data_dir_replaces_the_user_places_but_not_the_package(tmp_path, monkeypatch):

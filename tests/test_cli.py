@@ -41,7 +41,7 @@ def test_query_by_string_and_twelve_epochs(capsys):
         (["query", "1", "--epochs", "7"], "epochs=7 is not held"),
         (["query", "|nor_conv_3x3~0|+|bad~0|"], "node groups"),
         (["query", "1", "--dataset", "svhn"], "invalid choice: 'svhn'"),
-        (["query", "1", "--epochs", "ten"], "invalid int value"),
+        (["query", "1", "--epochs", "ten"], "'ten' is not an integer"),
         (["query"], "required: arch"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],

@@ -61,10 +61,10 @@ def test_correlate_archs_file(capsys, tmp_path, full_bench):
     "extra, fragment",
     [
         (["--metric", "ntk_kond"], "Did you mean"),
-        (["--sample", "0"], "--sample=0 is out of range"),
-        (["--sample", "20000"], "--sample=20000 is out of range"),
+        (["--sample", "0"], "--sample: '0' is out of range"),
+        (["--sample", "20000"], "--sample: '20000' is out of range"),
         (["--dataset", "cifar10", "--target", "valid_acc", "--epochs", "12"], "dataset='cifar10-valid'"),
-        (["--archs", "/nonexistent/list.txt"], "no such file"),
+        (["--archs", "/nonexistent/list.txt"], "'/nonexistent/list.txt' does not exist"),
         (["--device", "cuda:7"], "device="),
         (["--sample", "3", "--all"], "not allowed with argument"),
     ],

@@ -176,7 +176,7 @@ def test_statuses_are_the_spec_set():
     ("tenas_code", "lr_count", {"init": "torch_default", "repeat_init": "same"}),
     ("tenas_paper", "ntk_cond", {}),
     ("naswot", "nwot", {"num_classes": 1}),
-    ("naslib", "nwot", {"batch_size": 32, "nonfinite_value": -1e8}),
+    ("naslib", "nwot", {"batch_size": 32, "nonfinite_value": -1e8, "batch_policy": "fresh_per_arch"}),
     ("naslib", "synflow", {"nonfinite_value": -1e8}),
     ("zc", "synflow", {"bn": "keep_reduction", "data": "zc", "batch_policy": "fresh_per_arch"}),
     ("zc", "snip", {"data": "zc", "batch_policy": "fresh_per_arch"}),

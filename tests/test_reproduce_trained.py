@@ -226,11 +226,11 @@ def test_list_shows_tables_and_experiments(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["reproduce", "pup-table-2"], "'pup-table2'"),
-    (["reproduce", "pup-table2", "--epochs", "0"], "--epochs=0"),
-    (["reproduce", "interchoice-curves", "--epochs", "-3"], "--epochs=-3"),
-    (["reproduce", "interchoice-curves", "--seeds", "0"], "--seeds=0"),
+    (["reproduce", "pup-table2", "--epochs", "0"], "--epochs: '0' is out of range"),
+    (["reproduce", "interchoice-curves", "--epochs", "-3"], "--epochs: '-3' is out of range"),
+    (["reproduce", "interchoice-curves", "--seeds", "0"], "--seeds: '0' is out of range"),
     (["reproduce", "training-free-table3", "--epochs", "5"], "does not apply"),
-    (["reproduce", "pup-table2", "--epochs", "ten"], "invalid int value"),
+    (["reproduce", "pup-table2", "--epochs", "ten"], "'ten' is not an integer"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path)]) == 2

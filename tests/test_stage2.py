@@ -245,7 +245,7 @@ def test_cli_stage2_bad_input_exits_2(darts_dir, full_data, tmp_path, capsys):
     assert main(["stage2", str(darts_dir), "--selector", "best", "--data-dir", str(full_data)]) == 2
     assert "invalid choice" in capsys.readouterr().err
     assert main(["stage2", str(tmp_path / "nope"), "--selector", "prune", "--data-dir", str(full_data)]) == 2
-    assert "config.json" in capsys.readouterr().err
+    assert "nope' is not a folder" in capsys.readouterr().err
     assert set(SELECTORS) == {"prune", "valid", "synflow", "jacob_cov", "perturb"}
 
 

@@ -97,7 +97,7 @@ class Benchmark(ABC):
             return int(arch)
         if isinstance(arch, str):
             text = arch.strip()
-            if text.isdigit():
+            if text.isascii() and text.isdigit():  # "²".isdigit() is True but int("²") fails
                 return self.index_of(int(text))
             arch = SPACES[self.space].from_str(text)
         if not isinstance(arch, SPACES[self.space]):

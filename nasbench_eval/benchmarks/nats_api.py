@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import safe_pickle
 from .._validation import check_option
-from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError, NasBenchEvalError
+from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
 from ..space import SPACES
 from .base import DATASETS, METRICS, Benchmark, column_name
 

@@ -79,10 +79,17 @@ class TableBenchmark(Benchmark):
         return {name: list(cells) for name, cells in zip(rows[0], zip(*rows[1:]))} if len(rows) > 1 else {n: [] for n in rows[0]}
 
     def _numeric(self, col: str, values: list[str]) -> np.ndarray:
+        """A column's accuracies (percent; empty = NaN, not measured); anything else is a CorruptDataError."""
         try:
-            return np.array([v or "nan" for v in values], dtype=np.float64)
+            out = np.array([v or "nan" for v in values], dtype=np.float64)
         except ValueError as err:
-            raise CorruptDataError(f"{self.path}: column {col!r} is not numeric ({err}).") from err
+            raise CorruptDataError(f"{self.path}: column {col!r} is not numeric ({err}); expected accuracies in percent.") from err
+        bad = ~np.isnan(out) & ~((out >= 0) & (out <= 100))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise CorruptDataError(f"{self.path}: column {col!r} row {row} holds {out[row]!r} ({int(bad.sum())} such values); "
+                                   "expected accuracies in percent, 0..100 (empty = not measured).")
+        return out
 
     def _validate(self, columns: dict[str, list[str]], n_expected: int | None, *, parse_archs: bool = True) -> None:
         """Check columns, row count, index order and distinct arch strings; `parse_archs` also parses every

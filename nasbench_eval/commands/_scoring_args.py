@@ -1,28 +1,31 @@
 """Options shared by `correlate` and `score`: which archs, which proxies, how to score them."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from .._validation import check_int
+from .._validation import MAX_PROXY_BATCH, SEED_MAX, check_in_file, check_int, int_arg
 from ..benchmarks import DATASETS, Benchmark
-from ..exceptions import DataNotFoundError, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from ..store import ScoreStore
 
 
-def add_scoring_arguments(p, *, default_sample: int | None) -> None:
+def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1) -> None:
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="images to score on and ground truth to compare with (default cifar10)")
     p.add_argument("--space", default="tss", choices=("tss",), help="search space (tss; sss scoring needs the sss table from `data import`)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--sample", type=int, default=None, help=f"score N seeded-random architectures (default {default_sample})" if default_sample else "score N seeded-random architectures")
+    which.add_argument("--sample", type=int_arg(min_sample, 15625), default=None,
+                       help="score N seeded-random architectures"
+                            + (f" (default {default_sample})" if default_sample else ""))
     which.add_argument("--all", action="store_true", help="score every architecture of the space")
     which.add_argument("--archs", metavar="FILE", help="score exactly the architectures listed in FILE (one index or official string per line; # comments)")
-    p.add_argument("--seed", type=int, default=0, help="fixes the sample, the weights and the image batch (default 0)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="fixes the sample, the weights and the image batch (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--profile", default=None, help="reference profile setting every knob at once (naswot, zc, tenas_code, tenas_paper, naslib, spidernet)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per scoring batch (default: each proxy's own)")
-    p.add_argument("--repeats", type=int, default=None, help="repeats per score, averaged (default: each proxy's own)")
+    p.add_argument("--batch-size", type=int_arg(2, MAX_PROXY_BATCH), default=None,
+                   help="images per scoring batch (default: each proxy's own)")
+    p.add_argument("--repeats", type=int_arg(1, 100), default=None,
+                   help="repeats per score, averaged (default: each proxy's own)")
     p.add_argument("--full-split", action="store_true",
                    help="draw CIFAR-10 image batches from your full training split (see `data add`) instead of the "
                         "package's 3,000-image probe set (the default, identical on every machine)")
@@ -32,11 +35,16 @@ def add_scoring_arguments(p, *, default_sample: int | None) -> None:
 
 def read_arch_file(path: str, bench: Benchmark) -> list[int]:
     """Benchmark indices of the architectures listed in `path` (index or string per line), in file order."""
-    file = Path(path)
-    if not file.is_file():
-        raise DataNotFoundError(f"--archs {path!r}: no such file; expected a text file with one index or architecture string per line.")
+    expected = "a UTF-8 text file with one index or architecture string per line"
+    file = check_in_file(path, flag="--archs", expected=expected)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameterError(f"--archs {path!r} is not UTF-8 text (binary?); expected {expected}.") from None
+    if "\x00" in text:
+        raise InvalidParameterError(f"--archs {path!r} contains NUL bytes (binary?); expected {expected}.")
     indices = []
-    for lineno, raw in enumerate(file.read_text().splitlines(), start=1):
+    for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("|") else raw.strip()
         if not line:
             continue
@@ -49,16 +57,20 @@ def read_arch_file(path: str, bench: Benchmark) -> list[int]:
     return list(dict.fromkeys(indices))  # duplicates scored once (spec/metrics.md §0.4)
 
 
-def select_indices(args, bench: Benchmark, *, default_sample: int | None) -> list[int]:
-    """The benchmark indices to score, from --archs / --all / --sample (seeded, sorted)."""
+def select_indices(args, bench: Benchmark, *, default_sample: int | None, minimum: int = 1) -> list[int]:
+    """The benchmark indices to score, from --archs / --all / --sample (seeded, sorted); at least `minimum`."""
     if args.archs:
-        return read_arch_file(args.archs, bench)
+        indices = read_arch_file(args.archs, bench)
+        if len(indices) < minimum:
+            raise InvalidParameterError(f"--archs {args.archs!r} lists {len(indices)} distinct architecture(s); "
+                                        f"expected at least {minimum} for {args.command}.")
+        return indices
     if args.all:
         return list(range(len(bench)))
     n = args.sample if args.sample is not None else default_sample
     if n is None:
         raise InvalidParameterError("choose the architectures: --sample N, --all or --archs FILE.")
-    n = check_int("--sample", n, caller=args.command, minimum=1, maximum=len(bench))
+    n = check_int("--sample", n, caller=args.command, minimum=minimum, maximum=len(bench))
     rng = np.random.default_rng(check_int("--seed", args.seed, caller=args.command, minimum=0))
     return sorted(int(i) for i in rng.choice(len(bench), size=n, replace=False))
 

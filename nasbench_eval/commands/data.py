@@ -18,6 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .._validation import check_out_dir
 from ..exceptions import InvalidParameterError
 from ..paths import candidate_data_dirs, user_data_dir
 
@@ -36,8 +37,12 @@ def add_arguments(p):
     add.add_argument("--force", action="store_true", help="replace a dataset registered before")
     imp = actions.add_parser("import", help="official NATS-Bench / NAS-Bench-201 files -> DIR/nats/{space}_accuracy.csv")
     src = imp.add_mutually_exclusive_group(required=True)
-    src.add_argument("--nats", metavar="PATH", help="the extracted *-simple / *-full folder, its parent, or a full .pickle.pbz2 file")
-    src.add_argument("--nb201", metavar="FILE", help="a NAS-Bench-201 .pth file (e.g. NAS-Bench-201-v1_1-096897.pth)")
+    src.add_argument("--nats", metavar="PATH",
+                     help="the extracted *-simple / *-full folder, its parent, or a full .pickle.pbz2 file; always an "
+                          "explicit path. Its pickles are read through nasbench_eval.safe_pickle, which admits only "
+                          "plain data and numpy arrays, so a hostile file runs no code")
+    src.add_argument("--nb201", metavar="FILE", help="a NAS-Bench-201 .pth file (e.g. NAS-Bench-201-v1_1-096897.pth; "
+                                                      "read with torch.load(weights_only=True))")
     imp.add_argument("--space", choices=("tss", "sss"), default=None, help="space of --nats (required with --nats)")
     imp.add_argument("--out", metavar="DIR", help="data folder to write into (default: --data-dir, $NASBENCH_EVAL_DATA, else ./data)")
     imp.add_argument("--force", action="store_true", help="replace an existing table")
@@ -100,7 +105,7 @@ def _import(args) -> dict:
             f"data import: --nb201 {args.nb201!r} must be a NAS-Bench-201 .pth file (topology space only)."
         )
     space = args.space or "tss"
-    out_dir = args.out if args.out is not None else candidate_data_dirs(args.data_dir)[0][1]
+    out_dir = check_out_dir(args.out if args.out is not None else candidate_data_dirs(args.data_dir)[0][1])
     start = time.perf_counter()
     table, bench = import_official(args.nats or args.nb201, space, out_dir, overwrite=args.force)
     check = TableBenchmark(table, space, expected_rows=len(bench))  # the written file must load as a table

@@ -1,6 +1,7 @@
 """`nasbench-eval improvement SCORES.csv`: Laube & Zell improvement curve of every score column (spec §3)."""
 from __future__ import annotations
 
+from .._validation import int_arg
 from ..metrics import improvement_curve
 from ..metrics.improvement import TIE_BREAKS
 from ..plots import plot_improvement
@@ -9,7 +10,7 @@ from ..scorefile import add_scorefile_arguments, column_curves
 
 def add_arguments(p):
     add_scorefile_arguments(p)
-    p.add_argument("--k-min", type=int, default=10, help="stop when this many archs remain (default 10)")
+    p.add_argument("--k-min", type=int_arg(1, 15625), default=10, help="stop when this many archs remain (default 10)")
     p.add_argument("--tie-break", default="average", choices=TIE_BREAKS, help="order of tied scores (default average)")
 
 

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .._validation import int_arg
 from ..metrics import top_arch_recall_curve
 from ..plots import plot_recall
 from ..scorefile import add_scorefile_arguments, column_curves
@@ -12,7 +13,8 @@ from ..scorefile import add_scorefile_arguments, column_curves
 
 def add_arguments(p):
     add_scorefile_arguments(p)
-    p.add_argument("--n-groups", type=int, default=25, help="levels at every N//n_groups sorted position (default 25)")
+    p.add_argument("--n-groups", type=int_arg(1, 1000), default=25,
+                   help="levels at every N//n_groups sorted position (default 25)")
 
 
 def run(args) -> dict:

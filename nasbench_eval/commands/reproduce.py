@@ -3,6 +3,7 @@ correlation figures) and print our mean ± std beside the published numbers and 
 reproduction that trains supernets ([PUP] Table 2, [LZ] Fig. 4), resumably."""
 from __future__ import annotations
 
+from .._validation import MAX_EPOCHS, check_out_dir, int_arg, kept_on_failure
 from ..provenance import provenance
 from ..device import resolve_device
 from ..benchmarks import create_benchmark
@@ -19,8 +20,9 @@ def add_arguments(p):
     p.add_argument("--quick", action="store_true",
                    help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the paper")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per row (default: the paper's, or our stated choice)")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--seeds", type=int_arg(1, 100), default=None,
+                   help="seeds per row (default: the paper's, or our stated choice)")
+    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=None,
                    help="trained experiments only: Stage-1 epochs of every supernet instead of the paper's (the report states it)")
     p.add_argument("--out", default=None, help="output folder (default out/reproduce/NAME, NAME-quick for trained quick runs)")
     p.add_argument("--store", default=None, help="tables only: score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)")
@@ -35,7 +37,7 @@ def _listing() -> dict:
 
 
 def _run_experiment(args) -> dict:
-    out = args.out or f"out/reproduce/{args.name}{'-quick' if args.quick else ''}"
+    out = check_out_dir(args.out or f"out/reproduce/{args.name}{'-quick' if args.quick else ''}")  # before training
     ctx = ExperimentContext(out, device=args.device, data_dir=args.data_dir, quick=args.quick, seeds=args.seeds,
                             epochs=args.epochs, progress=not args.no_progress)
     return run_experiment(args.name, ctx)
@@ -56,13 +58,16 @@ def run(args) -> dict:
                                     f"expected it only with {list_experiments()}.")
     table = TABLES[args.name]
     bench = create_benchmark("nb201", data_dir=args.data_dir)
+    out = check_out_dir(args.out or f"out/reproduce/{table.name}")  # before scoring
     with ScoreStore(args.store) as store:
         ctx = RunContext(bench=bench, store=store, device=args.device, data_dir=args.data_dir, quick=args.quick,
                          seeds=args.seeds, progress=not args.no_progress)
         result = run_table(table, ctx)
         result["store"] = str(store.path)
     result["provenance"] = provenance(resolve_device(args.device))
-    result["files"] = write(result, args.out or f"out/reproduce/{table.name}")
+    with kept_on_failure(f"the scores are kept in the score store {result['store']}; rerun with a writable --out "
+                         "to write the table without scoring again"):
+        result["files"] = write(result, out)
     return result
 
 

@@ -1,10 +1,9 @@
 """`nasbench-eval score`: score architectures into the score store and export a table."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from .._validation import check_out_file, kept_on_failure
 from ..benchmarks import create_benchmark
 from ..score_space import resolve_proxies, score_space
 from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
@@ -20,15 +19,16 @@ def run(args) -> dict:
     proxies = resolve_proxies(args.metric, caller="score")
     bench = create_benchmark("nb201", data_dir=args.data_dir)
     indices = select_indices(args, bench, default_sample=None)
+    out = check_out_file(args.out)  # before scoring: a bad --out never costs the scoring
     with open_store(args) as store:
         frame = score_space([bench.arch_str(i) for i in indices], proxies, space=args.space, dataset=args.dataset,
                             seed=args.seed, device=args.device, profile=args.profile, options=proxy_options(args),
                             data_dir=args.data_dir, store=store, progress=not args.no_progress, pool=batch_pool(args))
         store_path = str(store.path)
     frame.insert(0, "index", indices)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    with kept_on_failure(f"the scores are kept in the score store {store_path}; rerun with a writable --out "
+                         "to export them without scoring again"):
+        frame.to_csv(out, index=False)
     per_proxy = {}
     for p in proxies:
         v = frame[p].to_numpy(dtype=np.float64)

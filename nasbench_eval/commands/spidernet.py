@@ -7,6 +7,16 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from .._validation import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_IMAGES,
+    MAX_LR,
+    SEED_MAX,
+    check_out_dir,
+    float_arg,
+    int_arg,
+)
 from ..spidernet.config import STRATEGIES, SpiderNetConfig
 from ..spidernet.cycles import run_spidernet
 
@@ -20,24 +30,36 @@ _CONFIG_FLAGS = {          # CLI dest -> SpiderNetConfig field
 def add_arguments(p):
     d = SpiderNetConfig()
     p.add_argument("--out", required=True, help="run folder (checkpoints, log, result, architecture, cell drawings)")
-    p.add_argument("--cycles", type=int, help=f"mutation cycles (default {d.cycles}, paper §4.2)")
-    p.add_argument("--mutations-per-cycle", type=int, help=f"mutation attempts per cycle (default {d.mutations_per_cycle})")
-    p.add_argument("--epochs-per-cycle", type=int, help=f"training epochs per cycle (default {d.epochs_per_cycle})")
-    p.add_argument("--final-epochs", type=int, help=f"final training epochs (default {d.final_epochs}, paper §4.1)")
-    p.add_argument("--init-channels", type=int, help=f"channels of the stem and the normal cell (default {d.C})")
-    p.add_argument("--reductions", type=int, help=f"reduction cells (default {d.reductions})")
-    p.add_argument("--vram-gb", type=float, help=f"memory budget s_max in GiB (default {d.vram_gb:g})")
-    p.add_argument("--batch-size", type=int, help=f"training batch size (default {d.batch_size})")
-    p.add_argument("--lr", type=float, help=f"peak learning rate, cosine-annealed to 0 in every phase (default {d.lr:g})")
-    p.add_argument("--n-good", type=int, help=f"Algorithm 1 stops sampling after this many good mutations (default {d.n_good})")
-    p.add_argument("--ntk-images", type=int, help=f"Algorithm 1's NTK images (default {d.ntk_images}, 3 batches)")
-    p.add_argument("--lrc-patches", type=int, help=f"Algorithm 1's LRC patches (default {d.lrc_patches}, 3 batches)")
+    p.add_argument("--cycles", type=int_arg(0, 1000), help=f"mutation cycles (default {d.cycles}, paper §4.2)")
+    p.add_argument("--mutations-per-cycle", type=int_arg(0, 100_000),
+                   help=f"mutation attempts per cycle (default {d.mutations_per_cycle})")
+    p.add_argument("--epochs-per-cycle", type=int_arg(0, MAX_EPOCHS),
+                   help=f"training epochs per cycle (default {d.epochs_per_cycle})")
+    p.add_argument("--final-epochs", type=int_arg(0, MAX_EPOCHS),
+                   help=f"final training epochs (default {d.final_epochs}, paper §4.1)")
+    p.add_argument("--init-channels", type=int_arg(1, 1024),
+                   help=f"channels of the stem and the normal cell (default {d.C})")
+    p.add_argument("--reductions", type=int_arg(0, 5), help=f"reduction cells (default {d.reductions})")
+    p.add_argument("--vram-gb", type=float_arg(0, 1e6, exclusive_minimum=True),
+                   help=f"memory budget s_max in GiB (default {d.vram_gb:g})")
+    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), help=f"training batch size (default {d.batch_size})")
+    p.add_argument("--lr", type=float_arg(0, MAX_LR, exclusive_minimum=True),
+                   help=f"peak learning rate, cosine-annealed to 0 in every phase (default {d.lr:g})")
+    p.add_argument("--n-good", type=int_arg(1, 100_000),
+                   help=f"Algorithm 1 stops sampling after this many good mutations (default {d.n_good})")
+    p.add_argument("--ntk-images", type=int_arg(2, MAX_IMAGES),
+                   help=f"Algorithm 1's NTK images (default {d.ntk_images}, 3 batches)")
+    p.add_argument("--lrc-patches", type=int_arg(1, 10_000_000),
+                   help=f"Algorithm 1's LRC patches (default {d.lrc_patches}, 3 batches)")
     p.add_argument("--ablation", default="spidernet", choices=list(STRATEGIES),
                    help="spidernet, or random1..random4 of paper Table 1 (default spidernet)")
     p.add_argument("--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead counts)")
-    p.add_argument("--train-images", type=int, help="use a seeded subset of this many CIFAR-10 training images (quick runs)")
-    p.add_argument("--test-images", type=int, help="use a seeded subset of this many CIFAR-10 test images (quick runs)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights, batches, mutations, deletions (default 0)")
+    p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
+                   help="use a seeded subset of this many CIFAR-10 training images (quick runs)")
+    p.add_argument("--test-images", type=int_arg(1, MAX_IMAGES),
+                   help="use a seeded subset of this many CIFAR-10 test images (quick runs)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="seed of weights, batches, mutations, deletions (default 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
 
@@ -51,7 +73,9 @@ def _config(args) -> SpiderNetConfig:
 
 
 def run(args) -> dict:
-    result = run_spidernet(args.out, config=_config(args), ablation=args.ablation, reference=args.reference, seed=args.seed,
+    config = _config(args)  # a bad combination of settings fails before anything is created
+    out = check_out_dir(args.out)  # before training: a bad --out never costs the training
+    result = run_spidernet(out, config=config, ablation=args.ablation, reference=args.reference, seed=args.seed,
                            device=args.device, n_train=args.train_images, n_test=args.test_images, data_dir=args.data_dir,
                            progress=not args.quiet)
     s = result.summary

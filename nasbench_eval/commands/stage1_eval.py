@@ -4,31 +4,54 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._json import dumps
+from .._validation import (
+    MAX_BATCH,
+    MAX_IMAGES,
+    SEED_MAX,
+    check_out_dir,
+    int_arg,
+    kept_on_failure,
+)
+from ..exceptions import DataNotFoundError
 from ..train.evaluate import evaluate_runs, write_evaluation
 
 
 def add_arguments(p):
     p.add_argument("runs", nargs="+", help="run directories written by `nasbench-eval stage1` (same space and dataset)")
-    p.add_argument("--sample", type=int, default=1000, help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
-    p.add_argument("--seed", type=int, default=0, help="picks the sample, BN batches and evaluation images (default 0)")
-    p.add_argument("--bn-batches", type=int, default=20, help="BN recalibration passes per arch (default 20; 0 = none)")
-    p.add_argument("--batch-size", type=int, default=256, help="batch size of recalibration and evaluation (default 256)")
-    p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per prediction (default 5000)")
+    p.add_argument("--sample", type=int_arg(0, 15625), default=1000,
+                   help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="picks the sample, BN batches and evaluation images (default 0)")
+    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
+                   help="BN recalibration passes per arch (default 20; 0 = none)")
+    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
+                   help="batch size of recalibration and evaluation (default 256)")
+    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000,
+                   help="valid-half images per prediction (default 5000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
-    p.add_argument("--group-size", type=int, help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")
+    p.add_argument("--group-size", type=int_arg(1, 15625),
+                   help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write <run>/predictions.sqlite")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--out", help="output folder (default: <first run>/stage1_eval)")
 
 
 def run(args) -> dict:
+    for run_dir in args.runs:  # before the default --out (inside the first run) is created
+        if not Path(run_dir).is_dir():
+            raise DataNotFoundError(f"stage1-eval: run folder {run_dir!r} does not exist or is not a folder; "
+                                    "expected a directory written by nasbench-eval stage1.")
+    out = check_out_dir(Path(args.out) if args.out else Path(args.runs[0]) / "stage1_eval")  # before evaluating
     ev = evaluate_runs(args.runs, sample=args.sample or None, seed=args.seed, bn_batches=args.bn_batches,
                        batch_size=args.batch_size, n_eval=args.eval_images, device=args.device, data_dir=args.data_dir,
                        group_size=args.group_size, cache=not args.no_cache, progress=not args.no_progress)
-    out = Path(args.out) if args.out else Path(args.runs[0]) / "stage1_eval"
-    paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
-    result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary, "files": {k: str(v) for k, v in paths.items()}}
-    (out / "stage1_eval.json").write_text(dumps(result) + "\n")
+    kept = ("the predictions are kept in each run's predictions.sqlite" if not args.no_cache
+            else "nothing was kept (--no-cache)")
+    with kept_on_failure(f"{kept}; rerun with a writable --out to write the evaluation without predicting again"):
+        paths = write_evaluation(ev, out, title=f"{len(ev.runs)} run(s), {len(ev.indices)} archs")
+        result = {"n_archs": int(len(ev.indices)), "runs": ev.runs, "summary": ev.summary,
+                  "files": {k: str(v) for k, v in paths.items()}}
+        (out / "stage1_eval.json").write_text(dumps(result) + "\n")
     result["files"]["json"] = str(out / "stage1_eval.json")
     return result
 

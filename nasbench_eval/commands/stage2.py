@@ -1,6 +1,7 @@
 """`nasbench-eval stage2 RUN_DIR --selector valid --seed S`: select one architecture from a Stage-1 run."""
 from __future__ import annotations
 
+from .._validation import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LR, SEED_MAX, float_arg, int_arg
 from ..benchmarks import create_benchmark
 from ..train import load_run, load_stage1_data
 from ..train.loop import GT_DATASET, space_ground_truth
@@ -10,17 +11,25 @@ from ..train.stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data,
 def add_arguments(p):
     p.add_argument("run_dir", help="run directory written by `nasbench-eval stage1`")
     p.add_argument("--selector", required=True, choices=list(SELECTORS), help="Stage-2 algorithm")
-    p.add_argument("--seed", type=int, default=0, help="seeds the draws, the perturb edge order and the batches (default 0)")
-    p.add_argument("--samples", type=int, default=100, help="architectures drawn by valid / synflow / jacob_cov (default 100)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="seeds the draws, the perturb edge order and the batches (default 0)")
+    p.add_argument("--samples", type=int_arg(1, 15625), default=100,
+                   help="architectures drawn by valid / synflow / jacob_cov (default 100)")
     p.add_argument("--baseline", choices=BASELINES, help="use a baseline supernet of spec §7.1 built from an rsps_biased run")
-    p.add_argument("--bn-batches", type=int, default=20, help="BN recalibration passes per arch for valid (default 20; 0 = none)")
-    p.add_argument("--batch-size", type=int, default=256, help="batch size of recalibration and evaluation (default 256)")
-    p.add_argument("--eval-images", type=int, default=5000, help="valid-half images per accuracy (default 5000)")
-    p.add_argument("--train-images", type=int, help="use only this many images of the train half (quick runs)")
-    p.add_argument("--valid-images", type=int, help="use only this many images of the valid half (quick runs)")
-    p.add_argument("--finetune-epochs", type=int, default=0,
+    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
+                   help="BN recalibration passes per arch for valid (default 20; 0 = none)")
+    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
+                   help="batch size of recalibration and evaluation (default 256)")
+    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000,
+                   help="valid-half images per accuracy (default 5000)")
+    p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
+                   help="use only this many images of the train half (quick runs)")
+    p.add_argument("--valid-images", type=int_arg(1, MAX_IMAGES),
+                   help="use only this many images of the valid half (quick runs)")
+    p.add_argument("--finetune-epochs", type=int_arg(0, MAX_EPOCHS), default=0,
                    help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions (default 0 = none; DARTS-PT: 5)")
-    p.add_argument("--finetune-lr", type=float, help="perturb: fine-tuning learning rate (default: the run's Stage-1 lr / 10)")
+    p.add_argument("--finetune-lr", type=float_arg(0, MAX_LR, exclusive_minimum=True),
+                   help="perturb: fine-tuning learning rate (default: the run's Stage-1 lr / 10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
 
 

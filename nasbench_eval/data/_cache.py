@@ -6,8 +6,10 @@ a complete entry or none.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,17 +47,33 @@ def _entry_paths(prefix: str, names: tuple[str, ...]) -> dict[str, Path]:
 
 
 def load_cached(prefix: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
-    """The arrays stored under `prefix`, or None if any of them is missing."""
+    """The arrays stored under `prefix`, or None if any of them is missing or damaged (then it is rebuilt)."""
     paths = _entry_paths(prefix, names)
     if not all(p.is_file() for p in paths.values()):
         return None
-    return {n: np.load(p, allow_pickle=False) for n, p in paths.items()}
+    try:
+        return {n: np.load(p, allow_pickle=False) for n, p in paths.items()}
+    except (OSError, ValueError, EOFError) as err:
+        print(f"nasbench-eval: warning: damaged cache entry {prefix} in {cache_dir()} ({err}); rebuilding it.",
+              file=sys.stderr)
+        return None
 
 
 def save_cached(prefix: str, arrays: dict[str, np.ndarray]) -> None:
-    """Store `arrays` under `prefix` (each written to a temporary file, then renamed into place)."""
+    """Store `arrays` under `prefix` (each written to a temporary file, then renamed into place).
+
+    A cache that cannot be written (read-only folder, disk full) costs speed, not the result: a one-line
+    warning says so and the caller goes on with the arrays it has.
+    """
     paths = _entry_paths(prefix, tuple(arrays))
     for name, arr in arrays.items():
         tmp = paths[name].with_name(f"{paths[name].stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, np.ascontiguousarray(arr), allow_pickle=False)
-        os.replace(tmp, paths[name])
+        try:
+            np.save(tmp, np.ascontiguousarray(arr), allow_pickle=False)
+            os.replace(tmp, paths[name])
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            print(f"nasbench-eval: warning: cache folder {paths[name].parent} cannot be written ({err.strerror}); "
+                  "decoded data is not cached. Set $NASBENCH_EVAL_CACHE to a writable folder.", file=sys.stderr)
+            return

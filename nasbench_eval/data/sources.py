@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import io
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,7 +145,7 @@ def _read_jpeg_npz(path: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
 def _open_npz(path: Path):
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
         raise CorruptDataError(f"{path}: not a readable .npz ({err}); re-copy the file.") from err
 
 
@@ -152,6 +154,9 @@ def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
         jpeg, offsets, labels = z[f"{part}_jpeg"], z[f"{part}_offsets"], z[f"{part}_labels"]
     except KeyError as err:
         raise CorruptDataError(f"{path}: array {err} is missing; expected {part}_jpeg, {part}_offsets, {part}_labels.") from err
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise CorruptDataError(f"{path}: the {part} arrays cannot be read ({err}); the file is truncated or damaged, "
+                               "re-copy cifar10/cifar10-jpeg.npz from the mirror.") from err
     n = len(labels)
     if offsets.shape != (n + 1,) or offsets[0] != 0 or offsets[-1] != len(jpeg) or (np.diff(offsets) <= 0).any():
         raise CorruptDataError(f"{path}: {part}_offsets does not cut {part}_jpeg into {n} non-empty images; re-copy the file.")

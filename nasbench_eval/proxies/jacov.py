@@ -46,6 +46,11 @@ def jacob_cov(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) ->
     gradients g_i = ∂(Σ_{j,c} f_c(x_j))/∂x_i. Higher is better; dimensionless; maximal (= −B·
     (ln(1+ε) + 1/(1+ε)) ≈ −B) when the gradients are uncorrelated.
 
+    Per arch on the same weights and batch it equals zero-cost-nas `jacob_cov` and NASLib `jacov` (they
+    diagonalize with the general `np.linalg.eig`; the correlation matrix is symmetric, so `eigvalsh` gives
+    the same spectrum). The score depends on the batch: a fresh batch per arch (both references) rather
+    than one shared batch (our default) moves ranks slightly (README).
+
     Parameters
     ----------
     x : Tensor of shape (B, 3, H, W)

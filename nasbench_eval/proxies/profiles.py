@@ -16,7 +16,7 @@ from ..exceptions import InvalidParameterError
 
 _ZC_DATA = {"batch_size": 64, "data": "zc", "batch_policy": "fresh_per_arch"}
 _ZC_SYNFLOW = {"bn": "keep_reduction", "data": "zc", "batch_policy": "fresh_per_arch"}
-_NASLIB_DATA = {"batch_size": 32, "nonfinite_value": -1e8}
+_NASLIB_DATA = {"batch_size": 32, "nonfinite_value": -1e8, "batch_policy": "fresh_per_arch"}
 _NASLIB_SYNFLOW = {"bn": "remove", "nonfinite_value": -1e8}
 
 _PROFILES = {
@@ -46,7 +46,9 @@ _PROFILES = {
         "lr_count": {"batch_size": 1000, "n_batches": 3, "network": "thin", "init": "kaiming_normal_fan_in",
                      "repeats": 3, "repeat_init": "new", "repeat_data": "new"},
     },
-    # automl/NASLib: batch 32, NaN/inf -> -1e8, all BN removed for synflow (§3.1, §2.4, §7.13).
+    # automl/NASLib: batch 32, NaN/inf -> -1e8, all BN removed for synflow (§3.1, §2.4, §7.13). Its ZeroCost
+    # predictor deep-copies a shuffled train loader per arch, so every arch sees a fresh batch of 32 (crop + flip,
+    # NASLib's own CIFAR std 0.2470/0.2435/0.2616, drawn from the first 70 % of the training set).
     "naslib": {
         "nwot": _NASLIB_DATA, "synflow": _NASLIB_SYNFLOW, "synflow_log": _NASLIB_SYNFLOW,
         **{k: _NASLIB_DATA for k in ("jacob_cov", "snip", "grasp", "grad_norm", "fisher", "plain")},

@@ -54,7 +54,15 @@ def grad_norm(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 @register_proxy("plain", **_COMMON)
 def plain(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Σ_layers Σ W ⊙ ∂L/∂W (no absolute value; NASLib / zero-cost-nas "plain")."""
+    """Σ_layers Σ W ⊙ ∂L/∂W (no absolute value; NASLib / zero-cost-nas "plain").
+
+    Equal, per arch on the same weights and batch, to both references (tests/test_proxies_reference_agreement.py).
+    In train mode a conv that feeds a BN is scale invariant, L(αW) = L(W), so its term Σ W ⊙ ∂L/∂W = dL/dα is
+    0 (up to BN's eps). On NB201 only the classifier and the two residual shortcut 1×1 convs contribute: the
+    value is a small signed number set mostly by the init and the batch, not by the cell, so two runs with
+    different weights or batches rank archs almost independently (README, "Proxies and the implementations
+    they reproduce").
+    """
     weights, grads = _weight_grads(net, x, y)
     return _sum(w.detach() * g for w, g in zip(weights, grads))
 
@@ -66,6 +74,12 @@ def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     Two forward passes (T = 1, one iteration): the first gives g, the second builds ∂L/∂W with
     ``create_graph`` and differentiates z = Σ_layers ⟨g, ∂L/∂W⟩ again. The sign is flipped as in
     the reference so that higher is better.
+
+    For a conv that feeds a train-mode BN, differentiating the scale invariance Σ W ⊙ ∂L/∂W = 0 gives
+    (H W)_layer = −g_layer, so that layer's term is exactly ‖g_layer‖²; the classifier and the shortcut
+    1×1 convs add signed terms that depend on the init and the batch, which is why ranks from different
+    weights or batches agree only moderately (README). Per arch on the same weights and batch it equals
+    the zero-cost-nas and NASLib implementations.
     """
     _, g_first = _weight_grads(net, x, y)
     g_first = [g.detach() for g in g_first]

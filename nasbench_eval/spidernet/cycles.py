@@ -37,6 +37,7 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .._json import dumps, write_json
+from .._json import dumps, read_json, write_json
 from .._validation import check_int
 from ..device import resolve_device, scoring_numerics, seeded
-from ..exceptions import DataNotFoundError, InvalidParameterError
+from ..exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
 from ..proxies.linear_regions import random_patches
 from ..provenance import provenance
 from ..train.data import DeviceSplit
@@ -103,12 +104,16 @@ class DeletionPlan:
         if not path.is_file():
             raise DataNotFoundError(f"DeletionPlan.from_run(): {str(path)!r} not found; "
                                     "expected the --out folder of a finished SpiderNet run.")
-        summary = json.loads(path.read_text())
+        summary = read_json(path, expected="the result.json of a finished SpiderNet run")
         if summary.get("ablation") != "spidernet":
             raise InvalidParameterError(f"DeletionPlan.from_run(): run_dir={str(run_dir)!r} holds ablation={summary.get('ablation')!r}; "
                                         "expected a run with ablation='spidernet'.")
-        return cls(tuple(len(row["deadheaded"]) for row in summary["cycles"]),
-                   sum(len(row.get("deadheaded", [])) for row in summary["final"]["epochs"]))
+        try:
+            return cls(tuple(len(row["deadheaded"]) for row in summary["cycles"]),
+                       sum(len(row.get("deadheaded", [])) for row in summary["final"]["epochs"]))
+        except (KeyError, TypeError, AttributeError) as err:
+            raise CorruptDataError(f"DeletionPlan.from_run(): {str(path)!r} lacks {err} in its cycles / final epochs; "
+                                   "expected the result.json of a finished SpiderNet run.") from None
 
 
 def _resolve_plan(strategy: Strategy, reference, cfg: SpiderNetConfig, ablation: str) -> DeletionPlan | None:
@@ -326,8 +331,17 @@ class _Run:
             paths.append(folder / "final.pt")
         if not paths:
             return None
-        state = torch.load(paths[-1], map_location="cpu", weights_only=True)
-        if state["identity"] != self.identity():
+        try:
+            with warnings.catch_warnings():  # torch warns about foreign pickle protocols on stderr
+                warnings.simplefilter("ignore")
+                state = torch.load(paths[-1], map_location="cpu", weights_only=True)  # weights_only: runs no code
+            identity = state["identity"]
+        except Exception as err:  # noqa: BLE001 -- torch raises RuntimeError, UnpicklingError, EOFError ...
+            reason = " ".join(str(err).split())[:160]
+            raise CorruptDataError(f"run_spidernet(): checkpoint {str(paths[-1])!r} is damaged or not a SpiderNet "
+                                   f"checkpoint ({type(err).__name__}: {reason}); delete it to resume from the one "
+                                   "before, or pass a new --out.") from None
+        if identity != self.identity():
             diff = sorted(k for k in state["identity"] if state["identity"][k] != self.identity().get(k))
             raise InvalidParameterError(f"run_spidernet(): out_dir={str(self.out)!r} holds checkpoints of a run with other {diff}; "
                                         "expected the same settings (to resume) or a new out_dir.")

@@ -176,8 +176,8 @@ def evaluate_runs(run_dirs: Sequence[str | os.PathLike], *, sample: int | None =
     run_dirs : sequence of path-like
         Run directories of one subspace and dataset (e.g. the same method over seeds).
     sample : int or None, default=1000
-        Evaluate a seeded random sample of this many architectures of the subspace ([LZ]: 1,000;
-        the 64 only-conv archs all); None or >= the subspace size evaluates all.
+        Evaluate a seeded random sample of this many architectures of the subspace ([LZ]: 1,000);
+        None evaluates all; more than the subspace holds is an error.
     seed : int, default=0
         Picks the sample, the BN batches and the evaluation subset.
     bn_batches : int, default=20
@@ -212,7 +212,13 @@ def evaluate_runs(run_dirs: Sequence[str | os.PathLike], *, sample: int | None =
     group_size = None if group_size is None else check_int("group_size", group_size, caller=caller, minimum=1)
     runs = [load_run(d, device=device) for d in run_dirs]
     space, dataset = _check_same(runs, "space"), _check_same(runs, "dataset")
+    if cache:  # a damaged or read-only store fails now, before the images are loaded
+        for r in runs:
+            PredictionStore(r.path / STORE_NAME).close()
     index, codes, acc = space_ground_truth(space, dataset, bench=bench, data_dir=data_dir)
+    if sample is not None and sample > len(index):
+        raise InvalidParameterError(f"{caller}(): sample={sample} exceeds the {len(index)} architectures of the runs' "
+                                    f"subspace {space!r}; expected 2..{len(index)}, or None (0 on the CLI) for all.")
     pick = np.arange(len(index)) if sample is None or sample >= len(index) else np.sort(rng.choice(len(index), sample, replace=False))
     dev = next(runs[0].supernet.parameters()).device
     train, valid = data if data is not None else load_stage1_data(dataset, device=dev, data_dir=data_dir)

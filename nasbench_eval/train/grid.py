@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .._json import dumps, write_json
+from .._json import dumps, read_json, write_json
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
@@ -184,7 +184,7 @@ def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -
     out = Path(out_dir)
     path = out / "grid.json"
     if path.is_file():
-        old = json.loads(path.read_text())
+        old = read_json(path, expected="the grid settings this folder was started with")
         if old != settings:
             diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
             raise InvalidParameterError(f"{caller}(): out_dir={str(out)!r} holds results with other settings ({', '.join(diff)}); "
@@ -198,7 +198,7 @@ def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -
 def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
     """(content of `path`, False) if it exists, else (``compute()`` written to `path`, True)."""
     if path.is_file():
-        return json.loads(path.read_text()), False
+        return read_json(path, expected="a finished grid result"), False
     path.parent.mkdir(parents=True, exist_ok=True)
     obj = compute()
     write_json(path, obj, indent=1)
@@ -219,7 +219,7 @@ def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
 
 def run_summary(run_dir: Path) -> dict:
     """Epochs, total training seconds and final loss / accuracy of a saved run (from its curves)."""
-    curves = json.loads((run_dir / "curves.json").read_text())
+    curves = read_json(run_dir / "curves.json", expected="the curves of a Stage-1 run")
     return {"epochs": len(curves["epoch"]), "train_seconds": float(sum(curves["seconds"])),
             "final_train_loss": curves["train_loss"][-1], "final_train_acc": curves["train_acc"][-1]}
 

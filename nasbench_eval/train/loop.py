@@ -13,22 +13,31 @@ needs deterministic kernels (``scoring_numerics``), which the loop does not forc
 """
 from __future__ import annotations
 
+import json
+import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from .._json import dumps
 from .._validation import check_int, check_option
 from ..device import resolve_device, seeded
-from ..exceptions import InvalidParameterError
+from ..exceptions import CorruptDataError, InvalidParameterError, NasBenchEvalError
 from ..nets.supernet import SUBSPACES, Supernet
 from .data import DeviceSplit, load_stage1_data
 from .methods import METHODS, Stage1Method, cosine_lr
 
 GT_DATASET = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
 """Stage-1 dataset -> benchmark dataset of its ground truth (200-epoch test accuracy, spec §1.4)."""
+
+
+class TrainingDivergedError(NasBenchEvalError, FloatingPointError):
+    """The training loss became NaN or infinite: nothing worth saving was trained."""
 
 
 @dataclass
@@ -66,6 +75,11 @@ def resolve_hparams(method: str, overrides: dict | None = None) -> dict:
     check_int("batch_size", hp["batch_size"], caller="train_stage1", minimum=1)
     check_int("cells_per_stage", hp["cells_per_stage"], caller="train_stage1", minimum=1)
     check_int("C", hp["C"], caller="train_stage1", minimum=1)
+    if hp.get("split_epoch") is not None:  # a split at or after the last epoch would silently never happen
+        check_int("split_epoch", hp["split_epoch"], caller="train_stage1", minimum=0, maximum=hp["epochs"] - 1)
+    if isinstance(hp["lr"], bool) or not isinstance(hp["lr"], (int, float)) or not 0 < hp["lr"] < float("inf"):
+        raise InvalidParameterError(f"train_stage1(): lr={hp['lr']!r} is not a positive finite number; "
+                                    "expected e.g. 0.025.")
     return hp
 
 
@@ -88,7 +102,8 @@ def _sync(device: torch.device) -> None:
 def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space: str = "full", device=None,
                  hparams: dict | None = None, n_train: int | None = None, n_valid: int | None = None,
                  data: tuple[DeviceSplit, DeviceSplit] | None = None, ground_truth=None, data_dir=None,
-                 progress: Callable[[int, dict], None] | None = None) -> Stage1Result:
+                 progress: Callable[[int, dict], None] | None = None,
+                 checkpoint: str | os.PathLike | None = None) -> Stage1Result:
     """Train a supernet with a Stage-1 method.
 
     Parameters
@@ -112,6 +127,11 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
         Subspace ground truth for ``rsps_biased``; default read from the benchmark table.
     progress : callable(epoch, row), optional
         Called after every epoch with that epoch's curve values.
+    checkpoint : path-like, optional
+        A file written (atomically) after every epoch. If it exists and holds this run (same method, seed,
+        dataset, subspace, hyper-parameters and data sizes), training resumes after its last epoch, and the
+        result is the one an uninterrupted run gives (bit-identical on the CPU). A checkpoint of other
+        settings is an error.
 
     Returns
     -------
@@ -128,9 +148,12 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
         ground_truth = space_ground_truth(space, dataset, data_dir=data_dir)[1:]
     net = Supernet(hp["C"], hp["cells_per_stage"], num_classes=_classes(dataset),
                    space=space, bias_depth=hp.get("bias_depth", 0), seed=seed).to(dev)
+    identity = {"method": method, "seed": seed, "dataset": dataset, "space": space, "hparams": hp,
+                "n_train": len(train), "n_valid": len(valid)}
+    ckpt = None if checkpoint is None else Checkpoint(checkpoint, identity)
     with seeded(seed + 2, dev):
         m = cls(net, hp, generator=torch.Generator(device=dev).manual_seed(seed + 1), ground_truth=ground_truth)
-        curves = _run_epochs(m, train, valid, hp, torch.Generator(device=dev).manual_seed(seed), dev, progress)
+        curves = _run_epochs(m, train, valid, hp, torch.Generator(device=dev).manual_seed(seed), dev, progress, ckpt)
     config = {
         "method": method, "seed": seed, "dataset": dataset, "space": space, "hparams": hp,
         "num_classes": net.num_classes, "n_train": len(train), "n_valid": len(valid), "is_split": net.is_split,
@@ -144,12 +167,72 @@ def _classes(dataset: str) -> int:
     return get_spec(dataset if dataset != "cifar10-valid" else "cifar10").num_classes
 
 
+class _BatchStream:
+    """`DeviceSplit.forever` as an object whose position can be saved: the same batches from the same draws."""
+
+    def __init__(self, split: DeviceSplit, batch_size: int, generator: torch.Generator):
+        self.split, self.batch_size, self.g = split, batch_size, generator
+        self.order: torch.Tensor | None = None
+        self.pos = 0
+
+    def __next__(self):
+        chunks = None if self.order is None else self.order.split(self.batch_size)
+        if chunks is None or self.pos == len(chunks):
+            self.order, self.pos = torch.randperm(len(self.split), generator=self.g, device=self.split.device), 0
+            chunks = self.order.split(self.batch_size)
+        self.pos += 1
+        return self.split.batch(chunks[self.pos - 1], self.g)
+
+    def state(self) -> dict:
+        return {"order": self.order, "pos": self.pos}
+
+    def load(self, state: dict) -> None:
+        self.order, self.pos = state["order"], state["pos"]
+
+
+class Checkpoint:
+    """One file holding the state after the last finished epoch of one Stage-1 run (see `train_stage1`)."""
+
+    def __init__(self, path: str | os.PathLike, identity: dict):
+        self.path = Path(path)
+        self.identity = json.loads(dumps(identity))
+
+    def load(self) -> dict | None:
+        """The saved state, or None if there is none; another run's or a damaged file is an error."""
+        if not self.path.is_file():
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                state = torch.load(self.path, map_location="cpu", weights_only=True)  # weights_only: runs no code
+            saved = json.loads(state["identity"])
+        except Exception as err:  # noqa: BLE001 -- torch raises RuntimeError, UnpicklingError, EOFError ...
+            raise CorruptDataError(f"train_stage1(): checkpoint {str(self.path)!r} is damaged ({type(err).__name__}); "
+                                   "delete it to train from the start.") from None
+        if saved != self.identity:
+            diff = sorted(k for k in set(saved) | set(self.identity) if saved.get(k) != self.identity.get(k))
+            raise InvalidParameterError(f"train_stage1(): checkpoint {str(self.path)!r} belongs to a run with other "
+                                        f"{diff}; expected the same settings (to resume) or another output folder.")
+        return state
+
+    def save(self, state: dict) -> None:
+        """Write `state` (plus this run's identity) to a temporary file, then rename it into place."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".partial")
+        torch.save({**state, "identity": json.dumps(self.identity, sort_keys=True)}, tmp)
+        os.replace(tmp, self.path)
+
+
 def _run_epochs(m: Stage1Method, train: DeviceSplit, valid: DeviceSplit, hp: dict, g: torch.Generator,
-                dev: torch.device, progress) -> dict:
+                dev: torch.device, progress, ckpt: Checkpoint | None = None) -> dict:
     curves: dict[str, list] = {"epoch": [], "lr": [], "train_loss": [], "train_acc": [], "seconds": []}
-    valid_iter = valid.forever(hp["batch_size"], g) if m.needs_valid else None
+    valid_iter = _BatchStream(valid, hp["batch_size"], g) if m.needs_valid else None
+    start = 0
+    state = None if ckpt is None else ckpt.load()
+    if state is not None:
+        start, curves = _restore(state, m, g, valid_iter, dev)
     m.net.train()
-    for epoch in range(hp["epochs"]):
+    for epoch in range(start, hp["epochs"]):
         lr = cosine_lr(epoch, hp["epochs"], hp["lr"], hp["lr_min"])
         m.set_lr(lr)
         logged = m.epoch_start(epoch)
@@ -162,15 +245,40 @@ def _run_epochs(m: Stage1Method, train: DeviceSplit, valid: DeviceSplit, hp: dic
             loss_sum += loss * len(batch[1])
             correct += n_ok
         _sync(dev)
+        if not torch.isfinite(loss_sum):
+            raise TrainingDivergedError(f"train_stage1(): the training loss became {float(loss_sum)} in epoch {epoch} "
+                                        f"(lr {lr:g}); the run diverged. Expected a finite loss: lower the lr or "
+                                        "check the data.")
         row = {"epoch": epoch, "lr": lr, "train_loss": float(loss_sum) / len(train),
                "train_acc": 100.0 * int(correct) / len(train), "seconds": time.perf_counter() - start, **logged}
         if m.has_alphas:
             row["edge_probs"] = m.edge_probs().tolist()
         for key, value in row.items():
             curves.setdefault(key, []).append(value)
+        if ckpt is not None:
+            ckpt.save(_snapshot(epoch + 1, curves, m, g, valid_iter, dev))
         if progress is not None:
             progress(epoch, row)
     return curves
 
 
-__all__ = ["GT_DATASET", "Stage1Result", "resolve_hparams", "space_ground_truth", "train_stage1"]
+def _snapshot(epochs_done: int, curves: dict, m: Stage1Method, g: torch.Generator, valid_iter, dev) -> dict:
+    return {"epochs_done": epochs_done, "curves": json.dumps(curves), "method": m.state_dict(),
+            "batch_generator": g.get_state(), "valid": None if valid_iter is None else valid_iter.state(),
+            "rng": torch.get_rng_state(), "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None}
+
+
+def _restore(state: dict, m: Stage1Method, g: torch.Generator, valid_iter, dev) -> tuple[int, dict]:
+    """Load a `_snapshot` into the method, generators and global RNG; returns (next epoch, curves so far)."""
+    m.load_state_dict(state["method"])
+    g.set_state(state["batch_generator"])
+    if valid_iter is not None:
+        valid_iter.load(state["valid"])
+    torch.set_rng_state(state["rng"])
+    if dev.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], dev)
+    return state["epochs_done"], json.loads(state["curves"])
+
+
+__all__ = ["GT_DATASET", "Checkpoint", "Stage1Result", "TrainingDivergedError", "resolve_hparams", "space_ground_truth",
+           "train_stage1"]

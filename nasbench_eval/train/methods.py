@@ -127,6 +127,24 @@ class Stage1Method:
         self._weight_update(loss)
         return loss.detach(), (logits.detach().argmax(1) == y).sum()
 
+    # ----------------------------------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict:
+        """What a resumed run needs besides the schedules (which follow from the epoch): weights, optimizer
+        state, architecture tensors and the path generator."""
+        return {"net": self.net.state_dict(), "is_split": self.net.is_split, "optimizer": self.optimizer.state_dict(),
+                "arch": self.arch_parameters(), "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore `state_dict()` (split weights are split first, so the optimizer sees the same parameters)."""
+        if state["is_split"] and not self.net.is_split:
+            self.net.split()
+            self.optimizer = self._weight_optimizer()
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state["arch"]:
+            self.load_arch_parameters(state["arch"])
+        self.generator.set_state(state["generator"])
+
     # ----------------------------------------------------------------------------------- outputs
     def arch_parameters(self) -> dict[str, torch.Tensor]:
         """Learned architecture tensors by name (saved in the run); none for single-path methods."""
@@ -233,6 +251,13 @@ class AlphaMethod(Stage1Method):
 
     def arch_parameters(self) -> dict[str, torch.Tensor]:
         return {"alpha": self.alpha.detach().clone()}
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "arch_optimizer": self.arch_optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.arch_optimizer.load_state_dict(state["arch_optimizer"])
 
     def load_arch_parameters(self, params: dict[str, torch.Tensor]) -> None:
         with torch.no_grad():

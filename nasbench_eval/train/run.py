@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import torch
 from .._json import dumps
 from ..device import resolve_device
 from ..exceptions import CorruptDataError, DataNotFoundError
-from ..nets.supernet import Supernet
+from ..nets.supernet import SUBSPACES, Supernet
 from ..space import OPS
 from .loop import Stage1Result
 
@@ -87,9 +88,61 @@ class LoadedRun:
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
+        obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise CorruptDataError(f"load_run(): {str(path)!r} is not readable JSON ({err}); expected a file written by save_run.") from err
+        raise CorruptDataError(f"load_run(): {str(path)!r} is not readable JSON ({err}); "
+                               "expected a file written by save_run.") from None
+    if not isinstance(obj, dict):
+        raise CorruptDataError(f"load_run(): {str(path)!r} holds a JSON {type(obj).__name__}; "
+                               "expected an object written by save_run.")
+    return obj
+
+
+def _check_config(cfg: dict, path: Path) -> None:
+    """The fields `load_run` rebuilds the supernet from, with their types and ranges."""
+    from .loop import GT_DATASET
+
+    where = f"load_run(): {str(path)!r}"
+    hp = cfg.get("hparams")
+    if not isinstance(hp, dict):
+        raise CorruptDataError(f"{where} has no 'hparams' object; "
+                               "expected a config.json written by nasbench-eval stage1.")
+    for key, value in (("hparams.C", hp.get("C")), ("hparams.cells_per_stage", hp.get("cells_per_stage")),
+                       ("num_classes", cfg.get("num_classes"))):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
+            raise CorruptDataError(f"{where}: {key}={value!r}; "
+                                   "expected a positive integer (a config written by stage1).")
+    if cfg.get("space") not in SUBSPACES:
+        raise CorruptDataError(f"{where}: space={cfg.get('space')!r}; expected one of {list(SUBSPACES)}.")
+    if cfg.get("dataset") not in GT_DATASET:
+        raise CorruptDataError(f"{where}: dataset={cfg.get('dataset')!r}; expected one of {list(GT_DATASET)}.")
+    if not isinstance(cfg.get("method"), str):
+        raise CorruptDataError(f"{where}: method={cfg.get('method')!r}; expected a Stage-1 method name.")
+
+
+def _load_weights(net: Supernet, file: Path) -> None:
+    try:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols on stderr
+            warnings.simplefilter("ignore")
+            state = torch.load(file, map_location="cpu", weights_only=True)  # weights_only: no code runs from the file
+        net.load_state_dict(state)
+    except Exception as err:  # noqa: BLE001 -- torch raises RuntimeError, UnpicklingError, EOFError, KeyError ...
+        reason = " ".join(str(err).split())[:160]
+        raise CorruptDataError(f"load_run(): {str(file)!r} is not this run's supernet state_dict "
+                               f"({type(err).__name__}: {reason}); expected the supernet.pt written with config.json "
+                               "by stage1.") from None
+
+
+def _load_matrix(file: Path) -> np.ndarray:
+    try:
+        arr = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise CorruptDataError(f"load_run(): {str(file)!r} is not a readable .npy ({err}); "
+                               "expected a 6 x 5 matrix.") from None
+    if arr.shape != (6, len(OPS)) or not np.issubdtype(arr.dtype, np.floating):
+        raise CorruptDataError(f"load_run(): {str(file)!r} holds {arr.dtype} of shape {arr.shape}; "
+                               "expected a 6 x 5 float matrix.")
+    return arr
 
 
 def load_run(run_dir: str | os.PathLike, *, device=None) -> LoadedRun:
@@ -99,18 +152,26 @@ def load_run(run_dir: str | os.PathLike, *, device=None) -> LoadedRun:
     ------
     DataNotFoundError
         If `run_dir` or one of its required files is missing.
+    CorruptDataError
+        If a file is damaged or does not belong to a Stage-1 run (one line naming the file).
     """
     path = Path(run_dir)
+    if not path.is_dir():
+        raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} is not a folder; "
+                                "expected a directory written by nasbench-eval stage1.")
     missing = [f for f in FILES if not (path / f).is_file()]
     if missing:
         raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} lacks {missing}; expected a directory written by save_run / nasbench-eval stage1.")
     cfg = _read_json(path / "config.json")
+    _check_config(cfg, path / "config.json")
+    curves = _read_json(path / "curves.json")
+    edge_probs = _load_matrix(path / "edge_probs.npy")
+    alphas = _load_matrix(path / "alphas.npy") if (path / "alphas.npy").is_file() else None
     hp = cfg["hparams"]
     dev = resolve_device(device)
     net = Supernet(hp["C"], hp["cells_per_stage"], num_classes=cfg["num_classes"], space=cfg["space"],
                    bias_depth=hp.get("bias_depth") or 0, seed=0)
     if cfg.get("is_split"):
         net.split()
-    net.load_state_dict(torch.load(path / "supernet.pt", map_location="cpu", weights_only=True))
-    alphas = np.load(path / "alphas.npy") if (path / "alphas.npy").is_file() else None
-    return LoadedRun(path, net.to(dev).eval(), cfg, _read_json(path / "curves.json"), np.load(path / "edge_probs.npy"), alphas)
+    _load_weights(net, path / "supernet.pt")
+    return LoadedRun(path, net.to(dev).eval(), cfg, curves, edge_probs, alphas)
