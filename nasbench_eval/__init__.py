@@ -1,8 +1,12 @@
 """nasbench-eval: evaluate NAS methods on NAS-Bench-201 / NATS-Bench.
 
-Importing the package registers every built-in benchmark, proxy and metric.
+Importing the package is light (no torch, scipy, matplotlib or pandas): the scoring, metrics and
+search parts are imported on first use (``nasbench_eval.proxies`` or ``from nasbench_eval import
+score_arch``), and each registry imports the module that fills it when it is first read.
 """
 from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
@@ -16,9 +20,22 @@ from .exceptions import (
     UnknownNameError,
 )
 from .space import OPS, Arch, SizeArch, parse_arch
-from . import metrics, nets, proxies, search  # noqa: E402  (import registers every metric, proxy and searcher)
-from .nets import build_network
-from .proxies import compute_proxy, list_proxies, score_arch
+
+_LAZY = {
+    "metrics": ("metrics", None), "nets": ("nets", None), "proxies": ("proxies", None), "search": ("search", None),
+    "build_network": ("nets", "build_network"), "compute_proxy": ("proxies", "compute_proxy"),
+    "list_proxies": ("proxies", "list_proxies"), "score_arch": ("proxies", "score_arch"),
+}
+"""Public name -> (submodule, attribute or None for the submodule itself), imported on first access."""
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = importlib.import_module(f".{module}", __name__)
+    return value if attr is None else getattr(value, attr)
+
 
 __all__ = [
     "OPS", "Arch", "ArchNotFoundError", "Benchmark", "CorruptDataError", "DataNotFoundError",

@@ -1,9 +1,10 @@
 """The `nasbench-eval` command line: a thin layer over the library.
 
 Each subcommand lives in `nasbench_eval/commands/<name>.py` and provides
-``HELP`` (one line), ``add_arguments(parser)``, ``run(args) -> dict`` (the JSON-able result) and
-``format_text(result) -> str`` (what a person reads). With ``--json`` the command prints exactly
-one JSON object on stdout.
+``add_arguments(parser)``, ``run(args) -> dict`` (the JSON-able result) and
+``format_text(result) -> str`` (what a person reads); its one-line help is in `COMMANDS`. Only the
+module of the command being run is imported, so ``--help`` and ``query`` need no torch. With
+``--json`` the command prints exactly one JSON object on stdout.
 
 Exit codes: 0 done; 2 bad input, missing or damaged data, or a file that cannot be read or written
 (a NasBenchEvalError or an OSError: one line on stderr naming what was wrong and what is accepted);
@@ -20,8 +21,22 @@ import sys
 from ._json import dumps
 from .exceptions import NasBenchEvalError
 
-COMMANDS = ("info", "query", "data", "correlate", "score", "improvement", "recall", "mass", "reproduce", "stage1", "stage1_eval", "stage2", "spidernet")
-"""Subcommand modules in nasbench_eval.commands; the CLI name spells "_" as "-"."""
+COMMANDS = {
+    "info": "versions, compute device, and where the benchmark tables and images were found",
+    "query": "ground-truth accuracy and benchmark index of one architecture (index or official string)",
+    "data": "register datasets you have (add), convert official NATS-Bench / NAS-Bench-201 files (import), list what is found (info)",
+    "correlate": "score architectures at init and correlate the scores with benchmark accuracy",
+    "score": "score architectures (resumable, into the score store) and export a CSV table",
+    "improvement": "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst",
+    "recall": "recall of the true top architectures by each score's top set, across test-error thresholds",
+    "mass": "probability mass a per-edge architecture distribution puts on better archs, vs the uniform sampler",
+    "reproduce": "reproduce a published table or a trained experiment (list them with --list) and compare our numbers with the paper's",
+    "stage1": "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)",
+    "stage1_eval": "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency",
+    "stage2": "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)",
+    "spidernet": "grow, train and test a SpiderNet on CIFAR-10 (Geada & McGough, Algorithm 2) or a Table 1 random ablation",
+}
+"""Subcommand module in nasbench_eval.commands -> its one-line help; the CLI name spells "_" as "-"."""
 
 
 class UsageError(NasBenchEvalError):
@@ -33,25 +48,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every subcommand with its help line; only `command`'s module (CLI spelling) is
+    imported and its options added."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir",
-                        help="folder holding nb201/, cifar10/ ... "
-                             "(default: $NASBENCH_EVAL_DATA if set, else ./data, then ../shared/data)")
+    common.add_argument("--data-dir", help="data folder searched first (default order: $NASBENCH_EVAL_DATA, ./data, "
+                                           "the per-user data folder, then the data inside the package)")
     common.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser = _Parser(prog="nasbench-eval", description="Evaluate NAS methods on NAS-Bench-201 / NATS-Bench.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        module = importlib.import_module(f".commands.{name}", __package__)
-        p = sub.add_parser(name.replace("_", "-"), help=module.HELP, description=module.HELP, parents=[common])
-        module.add_arguments(p)
-        p.set_defaults(_module=module)
+    for name, help_line in COMMANDS.items():
+        p = sub.add_parser(name.replace("_", "-"), help=help_line, description=help_line, parents=[common])
+        if name.replace("_", "-") == command:
+            module = importlib.import_module(f".commands.{name}", __package__)
+            module.add_arguments(p)
+            p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input or missing data)."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
         if args.command is None:

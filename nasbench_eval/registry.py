@@ -6,11 +6,15 @@ The four shared registries live here: proxies, metrics, benchmarks, searchers. T
 (`reproduce.runner.RUNNERS`), SpiderNet strategies (`spidernet.config.STRATEGIES`).
 A registry reads like a read-only mapping of name -> registered object (``reg[name]``, ``list(reg)``,
 ``reg.values()``, ``name in reg``); ``reg.get(name)`` gives the `Entry` with its metadata.
+
+A shared registry imports the module that fills it the first time it is read, so importing the package
+stays light (no torch for `query` or `--help`) and a lookup never misses an entry for lack of an import.
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -47,10 +51,16 @@ class Entry:
 class Registry:
     """Name -> Entry map with aliases, glob listing and suggestions on a miss."""
 
-    def __init__(self, kind: str, plural: str):
-        self.kind, self.plural = kind, plural
+    def __init__(self, kind: str, plural: str, provider: str | None = None):
+        self.kind, self.plural, self._provider = kind, plural, provider
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, tuple[str, bool]] = {}
+
+    def _load(self) -> None:
+        """Import the module that registers the built-in entries (once; a no-op while it is importing)."""
+        if self._provider is not None:
+            provider, self._provider = self._provider, None
+            importlib.import_module(provider)
 
     def register(self, name: str | None = None, *, aliases: tuple[str, ...] = (), **meta):
         """Decorator: register `fn` under `name` (default: its __name__) and optional short aliases."""
@@ -81,6 +91,7 @@ class Registry:
 
     def resolve(self, name: str) -> str:
         """The canonical key for `name` (a key or an alias)."""
+        self._load()
         if name in self._entries:
             return name
         if name in self._aliases:
@@ -98,12 +109,14 @@ class Registry:
 
     def names(self, pattern: str = "*", *, tags: frozenset | set = frozenset()) -> list[str]:
         """Canonical keys matching the glob `pattern` and carrying all of `tags`, in registration order."""
+        self._load()
         return [
             k for k, e in self._entries.items() if fnmatch.fnmatch(k, pattern) and set(tags) <= e.tags
         ]
 
     def aliases(self) -> dict[str, str]:
         """Alias -> canonical key (deprecated aliases included)."""
+        self._load()
         return {a: k for a, (k, _) in self._aliases.items()}
 
     def __getitem__(self, name: str):
@@ -112,24 +125,29 @@ class Registry:
 
     def __iter__(self) -> Iterator[str]:
         """Canonical keys, in registration order."""
+        self._load()
         return iter(self._entries)
 
     def values(self) -> list:
         """The registered objects, in registration order."""
+        self._load()
         return [e.fn for e in self._entries.values()]
 
     def items(self) -> list[tuple[str, Any]]:
         """(key, registered object) pairs, in registration order."""
+        self._load()
         return [(k, e.fn) for k, e in self._entries.items()]
 
     def __contains__(self, name: str) -> bool:
+        self._load()
         return name in self._entries or name in self._aliases
 
     def __len__(self) -> int:
+        self._load()
         return len(self._entries)
 
 
-PROXIES = Registry("proxy", "proxies")
-METRICS = Registry("metric", "metrics")
-BENCHMARKS = Registry("benchmark", "benchmarks")
-SEARCHERS = Registry("searcher", "searchers")
+PROXIES = Registry("proxy", "proxies", "nasbench_eval.proxies")
+METRICS = Registry("metric", "metrics", "nasbench_eval.metrics")
+BENCHMARKS = Registry("benchmark", "benchmarks", "nasbench_eval.benchmarks")
+SEARCHERS = Registry("searcher", "searchers", "nasbench_eval.search")

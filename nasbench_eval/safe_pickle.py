@@ -45,21 +45,33 @@ READ_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ValueError, Imp
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file, *, encoding: str, skip: frozenset = frozenset()):
+        super().__init__(file, encoding=encoding)
+        self._skip = skip
+
     def find_class(self, module: str, name: str):
+        if (module, name) in self._skip:
+            return _skipped
         if (module, name) not in ALLOWED_GLOBALS:
             raise _Refused(f"{module}.{name}")
         return super().find_class(module, name)
+
+
+def _skipped(*args, **kwargs) -> None:
+    """Stands in for a skipped global: its arguments are dropped and the object it would build is None."""
+    return None
 
 
 class _Refused(Exception):
     """A global outside ALLOWED_GLOBALS (kept apart from READ_ERRORS so its message is not mistaken for damage)."""
 
 
-def load(source, *, encoding: str = "ASCII"):
+def load(source, *, encoding: str = "ASCII", skip: frozenset = frozenset()):
     """Unpickle `source` (a path, or a binary file object), admitting only ALLOWED_GLOBALS.
 
     Files ending in ``.pbz2`` or ``.bz2`` are decompressed first. ``encoding="latin1"`` reads Python 2 pickles
-    (CIFAR's official batches).
+    (CIFAR's official batches). `skip` names (module, name) globals whose objects are not needed (e.g. stored
+    network weights): each becomes None, and the global is neither imported nor called.
 
     Raises
     ------
@@ -69,7 +81,7 @@ def load(source, *, encoding: str = "ASCII"):
     where = str(source) if isinstance(source, (str, os.PathLike)) else "<stream>"
     try:
         with _open(source) as f:
-            return _RestrictedUnpickler(f, encoding=encoding).load()
+            return _RestrictedUnpickler(f, encoding=encoding, skip=frozenset(skip)).load()
     except _Refused as refused:
         raise CorruptDataError(
             f"{where}: refuses to unpickle {refused}; only plain containers, numbers, strings and numpy arrays "

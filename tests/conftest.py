@@ -1,4 +1,6 @@
-"""Shared fixtures. Golden tests read the offline mirror at ../shared/data beside the checkout."""
+"""Shared fixtures. Every test runs on the package's own data (the NB201 table, the CIFAR-10 probe set)
+and tiny files it writes; the few that need all CIFAR-10 images (supernet training, the decoding golden
+test) read the folder named by $NASBENCH_EVAL_DATA, which `.ci/run` sets."""
 from __future__ import annotations
 
 import os
@@ -11,7 +13,9 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+FULL_DATA_ENV = "NASBENCH_EVAL_DATA"
+FULL_DATA = os.environ.get(FULL_DATA_ENV)
+"""Read once here; the autouse fixture unsets the variable, so every other test sees the package data only."""
 
 
 def pytest_collection_modifyitems(config, items):
@@ -26,27 +30,33 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> pathlib.Path:
-    """The offline mirror; missing in CI is a failure, locally a skip."""
-    if not SHARED_DATA.exists():
+def full_data() -> pathlib.Path:
+    """A data folder with all CIFAR-10 images ($NASBENCH_EVAL_DATA); missing in CI is a failure, locally a skip."""
+    if not FULL_DATA or not (pathlib.Path(FULL_DATA) / "cifar10").is_dir():
         if os.environ.get("CI"):
-            pytest.fail(f"{SHARED_DATA} is missing in CI")
-        pytest.skip("shared/data is not beside this checkout")
-    return SHARED_DATA
+            pytest.fail(f"${FULL_DATA_ENV} must name a folder holding cifar10/ in CI (got {FULL_DATA!r})")
+        pytest.skip(f"needs all CIFAR-10 images: set ${FULL_DATA_ENV}")
+    return pathlib.Path(FULL_DATA)
 
 
 @pytest.fixture(scope="session")
-def full_bench(shared_data):
-    """The tss ground truth from the mirror (15,625 archs)."""
+def full_bench():
+    """The tss ground truth shipped in the package (15,625 archs)."""
     from nasbench_eval import create_benchmark
 
-    return create_benchmark("nb201", data_dir=shared_data)
+    return create_benchmark("nb201")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Caches (decoded datasets, score stores) go to a per-session temp dir, never the user's home."""
+def _isolated_cache(tmp_path_factory, monkeypatch, request):
+    """Caches (decoded datasets, score stores) go to a per-session temp dir and the per-user data folder to a
+    per-test one (created only if a test writes there), never the user's home."""
+    import hashlib
+
     monkeypatch.setenv("NASBENCH_EVAL_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    test_id = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "user-data" / test_id))
+    monkeypatch.delenv(FULL_DATA_ENV, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -137,3 +137,15 @@ def write_table_csv(path: Path, space: str) -> Path:
         frame[f"{dataset}_{metric}_{epochs}ep"] = values
     frame.to_csv(path, index=False)
     return path
+
+
+def build_nb201_pth(root: Path, name: str = "NAS-Bench-201-v1_1-096897.pth") -> Path:
+    """The same tss benchmark as a NAS-Bench-201 ``.pth`` file: ``torch.save`` of ``{meta_archs, arch2infos:
+    {index: {"less": hp-12 state, "full": hp-200 state}}, evaluated_indexes}`` (nas_201_api's format)."""
+    import torch
+
+    n = len(ARCHS["tss"])
+    infos = {i: {"less": arch_record(i, "tss")["12"], "full": arch_record(i, "tss")["200"]} for i in range(n)}
+    path = Path(root) / name
+    torch.save({"meta_archs": list(ARCHS["tss"]), "arch2infos": infos, "evaluated_indexes": list(range(n))}, path)
+    return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
+from pathlib import Path
 import signal
 import sqlite3
 import zipfile
@@ -208,12 +209,12 @@ def bad(tmp_path_factory):
 
 
 def _copy_table(dest):
-    from conftest import SHARED_DATA
+    """The package's NB201 table, decompressed to a plain CSV at `dest`."""
+    import lzma
 
-    src = SHARED_DATA / "nb201" / "tss_accuracy.csv"
-    if not src.exists():
-        pytest.skip("shared/data is not beside this checkout")
-    shutil.copy(src, dest)
+    from nasbench_eval.data.packaged import TABLE_FILE, verified
+
+    Path(dest).write_bytes(lzma.decompress(verified(TABLE_FILE).read_bytes()))
 
 
 # (argv, fragment naming the offending value). --data-dir {data} is appended to every command that reads the table.
@@ -389,11 +390,11 @@ FILES = [
     # damaged tables and images (found through --data-dir)
     *[([*argv, "--data-dir", "{" + name + "}"], frag) for name, frag in (
         ("acc_4437", "4437"), ("acc_negative", "-3"), ("table_truncated", "tss_accuracy.csv"),
-        ("table_binary", "tss_accuracy.csv"), ("empty_data", "nb201/tss_accuracy.csv"),
+        ("table_binary", "tss_accuracy.csv"),
     ) for argv in (["query", "5"], ["info"]) if not (name == "empty_data" and argv == ["info"])],
     (["query", "0", "--data-dir", "{acc_empty}"], "index 0"),
-    (["correlate", "--archs", "{two_archs}", "--data-dir", "{npz_truncated}"], "cifar10-jpeg.npz"),
-    (["correlate", "--archs", "{two_archs}", "--data-dir", "{npz_foreign}"], "cifar10-jpeg.npz"),
+    (["correlate", "--archs", "{two_archs}", "--full-split", "--data-dir", "{npz_truncated}"], "cifar10-jpeg.npz"),
+    (["correlate", "--archs", "{two_archs}", "--full-split", "--data-dir", "{npz_foreign}"], "cifar10-jpeg.npz"),
     (["correlate", "--archs", "{two_archs}", "--dataset", "cifar100", "--data-dir", "{hostile_cifar100}"], "train"),
     (["stage1", "--method", "rsps", "--out", "{dir}/s1b", "--data-dir", "{npz_truncated}"], "cifar10-jpeg.npz"),
     # Stage-1 run folders
@@ -487,9 +488,17 @@ CASE_SECONDS = 30
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_bad_input_fails_fast_in_one_line(case, bad, shared_data, capsys, monkeypatch, tmp_path, time_limit):
+def test_bad_input_fails_fast_in_one_line(case, bad, capsys, monkeypatch, tmp_path, time_limit):
     argv, fragment = case
     monkeypatch.chdir(tmp_path)                      # default outputs (out/...) land in a temp folder
+    shared_data = tmp_path / "data"                  # an empty data folder: the package data serves the rest
+    shared_data.mkdir()
+    if "--train-images" in argv:                     # training reads all CIFAR-10 images
+        from conftest import FULL_DATA
+
+        if not FULL_DATA:
+            pytest.skip("needs all CIFAR-10 images: set $NASBENCH_EVAL_DATA")
+        shared_data = Path(FULL_DATA)
     monkeypatch.setenv("NASBENCH_EVAL_DATA", str(shared_data))
     argv = [_fill(a, bad, shared_data) for a in argv]
     if argv[0] not in _NO_TABLE and "--data-dir" not in argv:
@@ -509,10 +518,10 @@ def _takes_device(argv) -> bool:
 
 
 @pytest.mark.parametrize("command", ["improvement", "recall"])
-def test_conflicting_duplicates_are_averaged_with_a_warning(command, bad, shared_data, capsys, tmp_path):
+def test_conflicting_duplicates_are_averaged_with_a_warning(command, bad, capsys, tmp_path):
     """Spec §0.4 averages a repeated index; scores that disagree are said so on stderr, and the output still comes."""
     out = tmp_path / "plot.png"
-    code = main([command, str(bad["conflicting"]), "--data-dir", str(shared_data), "--out", str(out), "--json"])
+    code = main([command, str(bad["conflicting"]), "--out", str(out), "--json"])
     captured = capsys.readouterr()
     assert code == 0 and out.is_file()
     assert "warning" in captured.err and "index 3" in captured.err and len(captured.err.strip().splitlines()) == 1

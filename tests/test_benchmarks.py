@@ -8,6 +8,7 @@ import pytest
 from nasbench_eval import create_benchmark
 from nasbench_eval.benchmarks import TableBenchmark, list_benchmarks
 from nasbench_eval.exceptions import ArchNotFoundError, CorruptDataError, DataNotFoundError, InvalidParameterError, UnknownNameError
+from nasbench_eval.data.packaged import FILES_DIR
 from nasbench_eval.paths import find_data_file
 from nasbench_eval.space import Arch, all_archs
 
@@ -156,24 +157,31 @@ def test_full_table_row_count_is_enforced(tmp_path):
 
 
 def test_data_dir_resolution_order(tmp_path, monkeypatch):
-    for name in ("explicit", "env", "cwd/data"):
+    """--data-dir, then $NASBENCH_EVAL_DATA, ./data, the per-user data folder, then the package's own data."""
+    for name in ("explicit", "env", "cwd/data", "xdg/nasbench-eval"):
         (tmp_path / name / "nb201").mkdir(parents=True)
         (tmp_path / name / "nb201" / "x.csv").write_text(name)
     monkeypatch.chdir(tmp_path / "cwd")
     monkeypatch.setenv("NASBENCH_EVAL_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert find_data_file("nb201/x.csv", tmp_path / "explicit").read_text() == "explicit"
     assert find_data_file("nb201/x.csv").read_text() == "env"
     monkeypatch.delenv("NASBENCH_EVAL_DATA")
     assert find_data_file("nb201/x.csv").read_text() == "cwd/data"
+    (tmp_path / "cwd" / "data" / "nb201" / "x.csv").unlink()
+    assert find_data_file("nb201/x.csv").read_text() == "xdg/nasbench-eval"
+    assert find_data_file("nb201/tss_accuracy.csv.xz") == FILES_DIR / "nb201" / "tss_accuracy.csv.xz"
+    assert create_benchmark("nb201").path == FILES_DIR / "nb201" / "tss_accuracy.csv.xz"
 
 
 def test_missing_data_lists_every_place(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NASBENCH_EVAL_DATA", raising=False)
     with pytest.raises(DataNotFoundError) as err:
-        create_benchmark("nb201")
+        create_benchmark("nats_sss")
     msg = str(err.value)
-    assert "./data" in msg and "../shared/data" in msg and "--data-dir" in msg and "$NASBENCH_EVAL_DATA" in msg
+    assert all(place in msg for place in ("./data", "user data folder", "package data", "--data-dir"))
+    assert "shared" not in msg
 
 
 def test_an_explicit_place_never_falls_back_to_the_current_directory(tmp_path, monkeypatch):
@@ -189,10 +197,31 @@ def test_an_explicit_place_never_falls_back_to_the_current_directory(tmp_path, m
         find_data_file("nb201/x.csv", tmp_path / "nowhere")
 
 
-def test_explicit_data_dir_does_not_fall_back(tmp_path, shared_data, monkeypatch):
-    monkeypatch.setenv("NASBENCH_EVAL_DATA", str(shared_data))
-    with pytest.raises(DataNotFoundError, match="--data-dir"):
-        create_benchmark("nb201", data_dir=tmp_path)
+def test_explicit_data_dir_replaces_the_user_places_but_not_the_package(tmp_path, monkeypatch):
+    (tmp_path / "env" / "nb201").mkdir(parents=True)
+    _write_table(tmp_path / "env" / "nb201" / "tss_accuracy.csv")   # 20 rows: would fail the row count if read
+    monkeypatch.setenv("NASBENCH_EVAL_DATA", str(tmp_path / "env"))
+    (tmp_path / "explicit").mkdir()
+    assert len(create_benchmark("nb201", data_dir=tmp_path / "explicit")) == 15625
+    with pytest.raises(DataNotFoundError, match="--data-dir .*nope.* is not a folder"):
+        create_benchmark("nb201", data_dir=tmp_path / "nope")
+
+
+def test_package_table_is_the_mirror_csv_and_fails_loudly_when_tampered(tmp_path, monkeypatch):
+    import hashlib
+    import lzma
+    import shutil
+
+    from nasbench_eval.data import packaged
+
+    raw = lzma.decompress((FILES_DIR / packaged.TABLE_FILE).read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == packaged.manifest()[packaged.TABLE_FILE]["csv_sha256"]
+    files = tmp_path / "files"
+    shutil.copytree(FILES_DIR, files)
+    (files / packaged.TABLE_FILE).write_bytes(lzma.compress(raw.replace(b"94.373333", b"99.373333")))
+    monkeypatch.setattr(packaged, "FILES_DIR", files)
+    with pytest.raises(CorruptDataError, match="fails its checksum"):
+        create_benchmark("nb201")
 
 
 def test_registry():

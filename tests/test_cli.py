@@ -14,23 +14,23 @@ def run_json(capsys, *argv):
     return code, (json.loads(out) if code == 0 else None), err
 
 
-def test_query_6111_prints_the_published_optimum(capsys, shared_data):
-    assert main(["query", "6111", "--dataset", "cifar10", "--data-dir", str(shared_data)]) == 0
+def test_query_6111_prints_the_published_optimum(capsys):
+    assert main(["query", "6111", "--dataset", "cifar10"]) == 0
     out = capsys.readouterr().out
     assert "94.37" in out
     assert "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|" in out
 
 
-def test_query_json_is_one_object_with_the_same_fields(capsys, shared_data):
-    code, obj, _ = run_json(capsys, "query", "6111", "--data-dir", str(shared_data))
+def test_query_json_is_one_object_with_the_same_fields(capsys):
+    code, obj, _ = run_json(capsys, "query", "6111")
     assert code == 0
     assert obj["index"] == 6111 and obj["value"] == pytest.approx(94.373333) and obj["epochs"] == 200
     assert obj["arch"].startswith("|nor_conv_3x3~0|")
 
 
-def test_query_by_string_and_twelve_epochs(capsys, shared_data):
+def test_query_by_string_and_twelve_epochs(capsys):
     arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
-    code, obj, _ = run_json(capsys, "query", arch, "--dataset", "cifar10-valid", "--metric", "valid_acc", "--epochs", "12", "--data-dir", str(shared_data))
+    code, obj, _ = run_json(capsys, "query", arch, "--dataset", "cifar10-valid", "--metric", "valid_acc", "--epochs", "12")
     assert code == 0 and obj["index"] == 6111 and 0 < obj["value"] < 100
 
 
@@ -46,25 +46,40 @@ def test_query_by_string_and_twelve_epochs(capsys, shared_data):
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(capsys, shared_data, argv, fragment):
-    assert main([*argv, "--data-dir", str(shared_data)] if argv[0] == "query" else argv) == 2
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragment):
+    assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in captured.err
 
 
-def test_missing_data_dir_says_where_it_looked(capsys, tmp_path):
-    assert main(["query", "1", "--data-dir", str(tmp_path)]) == 2
+def test_missing_data_dir_is_one_line(capsys, tmp_path):
+    assert main(["query", "1", "--data-dir", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
-    assert str(tmp_path) in err and "nb201/tss_accuracy.csv" in err
+    assert err.count("\n") == 1 and str(tmp_path / "nope") in err and "is not a folder" in err
 
 
-def test_info_reports_data_and_versions(capsys, shared_data):
-    code, obj, _ = run_json(capsys, "info", "--data-dir", str(shared_data))
+def test_tampered_package_data_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    from nasbench_eval.data import packaged
+
+    files = tmp_path / "files"
+    shutil.copytree(packaged.FILES_DIR, files)
+    (files / packaged.TABLE_FILE).write_bytes(b"not the table")
+    monkeypatch.setattr(packaged, "FILES_DIR", files)
+    assert main(["query", "6111"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fails its checksum" in err and "Traceback" not in err
+
+
+def test_info_reports_data_and_versions(capsys, tmp_path):
+    code, obj, _ = run_json(capsys, "info", "--data-dir", str(tmp_path))
     assert code == 0
     tables, datasets = obj["data"]["tables"], obj["data"]["datasets"]
     assert tables["nb201"]["found"] and tables["nb201"]["archs"] == 15625 and tables["nats_tss"]["archs"] == 15625
-    assert not tables["nats_sss"]["found"] and str(shared_data) in tables["nats_sss"]["error"]
-    assert datasets["cifar10"]["path"].endswith("cifar10-jpeg.npz") and not datasets["cifar100"]["found"]
+    assert tables["nb201"]["path"].endswith("tss_accuracy.csv.xz")  # the package's own table
+    assert not tables["nats_sss"]["found"] and str(tmp_path) in tables["nats_sss"]["error"]
+    assert not datasets["cifar100"]["found"] and not datasets["cifar10"]["found"]
     assert obj["versions"]["torch"] and obj["device"]["cuda"] in (True, False)

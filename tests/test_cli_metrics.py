@@ -7,14 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
 from nasbench_eval.cli import main
 from nasbench_eval.metrics import improvement_curve, top_arch_recall_curve
 from nasbench_eval.registry import PROXIES, Entry
 
 
 def _run(capsys, *argv):
-    code = main([*map(str, argv), "--data-dir", str(SHARED_DATA)])
+    code = main([*map(str, argv)])
     out, err = capsys.readouterr()
     return code, out, err
 

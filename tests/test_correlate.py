@@ -17,9 +17,9 @@ def run_json(capsys, argv):
     return code, (json.loads(captured.out) if code == 0 else None), captured.err
 
 
-def test_correlate_writes_scores_plot_and_summary(capsys, tmp_path, shared_data, full_bench):
+def test_correlate_writes_scores_plot_and_summary(capsys, tmp_path, full_bench):
     argv = ["correlate", "--metric", "params,flops", "--sample", "40", "--seed", "3", "--device", "cpu",
-            "--data-dir", str(shared_data), "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "--n-boot", "200"]
+            "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "--n-boot", "200"]
     code, obj, err = run_json(capsys, argv)
     assert code == 0, err
     frame = pd.read_csv(obj["scores_file"])
@@ -47,11 +47,11 @@ def test_correlate_writes_scores_plot_and_summary(capsys, tmp_path, shared_data,
     assert code2 == 0 and obj2["metrics"]["params"]["kendall"] == m["kendall"]
 
 
-def test_correlate_archs_file(capsys, tmp_path, shared_data, full_bench):
+def test_correlate_archs_file(capsys, tmp_path, full_bench):
     listing = tmp_path / "archs.txt"
     listing.write_text(f"# my set\n6111\n{full_bench.arch_str(1651)}\n\n857  # best on ImageNet16-120\n6111\n")
     code, obj, err = run_json(capsys, ["correlate", "--metric", "params", "--archs", str(listing), "--device", "cpu",
-                                       "--data-dir", str(shared_data), "--out", str(tmp_path / "o"), "--store", str(tmp_path / "s.sqlite")])
+                                       "--out", str(tmp_path / "o"), "--store", str(tmp_path / "s.sqlite")])
     assert code == 0, err
     assert pd.read_csv(obj["scores_file"])["index"].tolist() == [6111, 1651, 857]  # file order, duplicate dropped
     assert obj["metrics"]["params"]["without_dead_cells"]["n"] == 2  # 1651 (all none) is a dead cell
@@ -69,22 +69,22 @@ def test_correlate_archs_file(capsys, tmp_path, shared_data, full_bench):
         (["--sample", "3", "--all"], "not allowed with argument"),
     ],
 )
-def test_correlate_bad_input(capsys, tmp_path, shared_data, extra, fragment):
-    code = main(["correlate", *extra, "--data-dir", str(shared_data), "--out", str(tmp_path), "--store", str(tmp_path / "s.sqlite"), "--no-progress"])
+def test_correlate_bad_input(capsys, tmp_path, extra, fragment):
+    code = main(["correlate", *extra, "--out", str(tmp_path), "--store", str(tmp_path / "s.sqlite"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and fragment in err[0]
 
 
-def test_correlate_bad_archs_line_names_the_line(capsys, tmp_path, shared_data):
+def test_correlate_bad_archs_line_names_the_line(capsys, tmp_path):
     listing = tmp_path / "archs.txt"
     listing.write_text("12\n|nor_conv_3x3~0|+|oops~0|\n")
-    code = main(["correlate", "--metric", "params", "--archs", str(listing), "--data-dir", str(shared_data), "--out", str(tmp_path)])
+    code = main(["correlate", "--metric", "params", "--archs", str(listing), "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "line 2" in err
 
 
-def test_score_command_exports_a_table(capsys, tmp_path, shared_data):
-    code, obj, err = run_json(capsys, ["score", "--metrics", "params,synflow", "--sample", "5", "--device", "cpu", "--data-dir", str(shared_data),
+def test_score_command_exports_a_table(capsys, tmp_path):
+    code, obj, err = run_json(capsys, ["score", "--metrics", "params,synflow", "--sample", "5", "--device", "cpu",
                                        "--out", str(tmp_path / "t.csv"), "--store", str(tmp_path / "s.sqlite")])
     assert code == 0, err
     table = pd.read_csv(tmp_path / "t.csv")
@@ -92,11 +92,11 @@ def test_score_command_exports_a_table(capsys, tmp_path, shared_data):
     assert obj["proxies"]["params"]["n_ok"] == 5
 
 
-def test_issue_3_ci_smoke_naswot_synflow_64_archs(capsys, tmp_path, shared_data):
+def test_issue_3_ci_smoke_naswot_synflow_64_archs(capsys, tmp_path):
     """The issue's CI smoke test on real CIFAR-10 images. The true tau is about 0.6 for both scores;
     with 64 archs its sampling spread is about ±0.1, so only a clearly positive tau is asserted."""
     code, obj, err = run_json(capsys, ["correlate", "--metric", "naswot,synflow", "--dataset", "cifar10", "--sample", "64",
-                                       "--device", "cpu", "--data-dir", str(shared_data), "--out", str(tmp_path / "o"),
+                                       "--device", "cpu", "--out", str(tmp_path / "o"),
                                        "--store", str(tmp_path / "s.sqlite")])
     assert code == 0, err
     for proxy in ("nwot", "synflow"):
@@ -104,15 +104,15 @@ def test_issue_3_ci_smoke_naswot_synflow_64_archs(capsys, tmp_path, shared_data)
         assert m["n"] == 64 and m["kendall"] > 0.3 and m["ci95"]["kendall"][0] > 0
 
 
-def test_issue_4_curves_from_a_correlate_output(capsys, tmp_path, shared_data):
+def test_issue_4_curves_from_a_correlate_output(capsys, tmp_path):
     """improvement / recall read the scores file `correlate` writes (bookkeeping columns ignored)."""
     out = tmp_path / "o"
     code, obj, err = run_json(capsys, ["correlate", "--metric", "params,flops", "--sample", "60", "--device", "cpu",
-                                       "--data-dir", str(shared_data), "--out", str(out), "--store", str(tmp_path / "s.sqlite"), "--n-boot", "50"])
+                                       "--out", str(out), "--store", str(tmp_path / "s.sqlite"), "--n-boot", "50"])
     assert code == 0, err
     for command in ("improvement", "recall"):
         png = tmp_path / f"{command}.png"
-        assert main([command, obj["scores_file"], "--data-dir", str(shared_data), "--out", str(png), "--json"]) == 0
+        assert main([command, obj["scores_file"], "--out", str(png), "--json"]) == 0
         result = json.loads(capsys.readouterr().out)
         assert png.stat().st_size > 5000
         assert set(result["columns"]) == {"params", "flops"}  # no *_seconds / dead_cell bookkeeping columns

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from nasbench_eval.data import (
-    DATASET_SPECS, crop_flip, describe_data, get_spec, load_dataset, normalize, proxy_batch, train_valid_split,
+    DATASET_SPECS, crop_flip, default_pool, describe_data, get_spec, load_dataset, normalize, proxy_batch, train_valid_split,
 )
 from nasbench_eval.data import sources
 from nasbench_eval.exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
@@ -295,7 +295,7 @@ def test_crop_flip_is_a_window_of_the_zero_padded_image_maybe_flipped():
 
 # ---- proxy batches ---------------------------------------------------------------------------------------
 def test_proxy_batch_shapes_labels_and_no_repeats(npz_dir):
-    x, y = proxy_batch("cifar10", 32, seed=3, data_dir=npz_dir, device="cpu")
+    x, y = proxy_batch("cifar10", 32, seed=3, data_dir=npz_dir, pool="full", device="cpu")
     assert x.shape == (32, 3, 32, 32) and x.dtype == torch.float32 and y.dtype == torch.int64 and x.device.type == "cpu"
     mean, std = torch.tensor(get_spec("cifar10").mean), torch.tensor(get_spec("cifar10").std)
     pixels_u8 = ((x[:, :, 16, 16] * std + mean) * 255).round()  # undo the normalisation
@@ -305,11 +305,11 @@ def test_proxy_batch_shapes_labels_and_no_repeats(npz_dir):
 
 
 def test_proxy_batch_same_seed_same_batch_other_seed_other_batch(npz_dir):
-    a = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, device="cpu")
-    b = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, device="cpu")
-    c = proxy_batch("cifar10", 16, seed=1, data_dir=npz_dir, device="cpu")
+    a = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", device="cpu")
+    b = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", device="cpu")
+    c = proxy_batch("cifar10", 16, seed=1, data_dir=npz_dir, pool="full", device="cpu")
     torch.manual_seed(123)  # the global RNG must not matter
-    d = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, device="cpu")
+    d = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", device="cpu")
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and torch.equal(a[0], d[0])
     assert not torch.equal(a[0], c[0])
 
@@ -317,16 +317,16 @@ def test_proxy_batch_same_seed_same_batch_other_seed_other_batch(npz_dir):
 def test_proxy_batch_cifar10_valid_train_draws_only_from_the_train_half(npz_dir):
     xtr, _ = load_dataset("cifar10-valid", "train", data_dir=npz_dir)
     allowed = set(images_identity(xtr))
-    x, _ = proxy_batch("cifar10-valid", 40, seed=5, data_dir=npz_dir, device="cpu")  # the whole half, shuffled
+    x, _ = proxy_batch("cifar10-valid", 40, seed=5, data_dir=npz_dir, pool="full", device="cpu")  # the whole half, shuffled
     mean, std = torch.tensor(get_spec("cifar10").mean), torch.tensor(get_spec("cifar10").std)
     ident = {decode_colour(((p * std + mean) * 255).round()) for p in x[:, :, 16, 16]}
     assert ident == allowed
 
 
 def test_proxy_batch_augment_is_seeded_and_changes_pixels(npz_dir):
-    plain = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, device="cpu")
-    aug = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, augment=True, device="cpu")
-    again = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, augment=True, device="cpu")
+    plain = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", device="cpu")
+    aug = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", augment=True, device="cpu")
+    again = proxy_batch("cifar10", 16, seed=0, data_dir=npz_dir, pool="full", augment=True, device="cpu")
     assert torch.equal(aug[0], again[0]) and torch.equal(aug[1], plain[1])  # same images, same labels
     black = (-torch.tensor(get_spec("cifar10").mean) / torch.tensor(get_spec("cifar10").std)).view(1, 3, 1, 1)
     is_pad = torch.isclose(aug[0], black, atol=1e-5).all(1)  # (B, H, W): zero-padding pixels
@@ -346,10 +346,14 @@ def test_proxy_batch_augment_is_seeded_and_changes_pixels(npz_dir):
         ({"split": "valid"}, "cifar10-valid"),
         ({"split": "val"}, "split"),
         ({"device": "tpu"}, "device"),
+        ({"pool": "all"}, "pool='all'"),
+        ({"pool": "probe", "batch_size": 3001}, "exceeds the 3000 images of the probe train pool.*--full-split"),
+        ({"pool": "probe", "dataset": "cifar100"}, "CIFAR-10 training images only"),
+        ({"pool": "probe", "split": "test"}, "CIFAR-10 training images only"),
     ],
 )
 def test_proxy_batch_rejects_bad_input(npz_dir, kwargs, match):
-    args = {"dataset": "cifar10", "batch_size": 8, "data_dir": npz_dir, "device": "cpu", **kwargs}
+    args = {"dataset": "cifar10", "batch_size": 8, "data_dir": npz_dir, "device": "cpu", "pool": "full", **kwargs}
     with pytest.raises(InvalidParameterError, match=match):
         proxy_batch(args.pop("dataset"), args.pop("batch_size"), **args)
 
@@ -357,14 +361,58 @@ def test_proxy_batch_rejects_bad_input(npz_dir, kwargs, match):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
 def test_proxy_batch_cuda_without_gpu_is_an_error(npz_dir):
     with pytest.raises(InvalidParameterError, match="CUDA is not available"):
-        proxy_batch("cifar10", 8, data_dir=npz_dir, device="cuda")
+        proxy_batch("cifar10", 8, data_dir=npz_dir, pool="full", device="cuda")
 
 
 @pytest.mark.gpu
 def test_proxy_batch_is_device_independent(npz_dir):
-    cpu = proxy_batch("cifar10", 16, seed=2, data_dir=npz_dir, augment=True, device="cpu")
-    gpu = proxy_batch("cifar10", 16, seed=2, data_dir=npz_dir, augment=True, device="cuda")
+    cpu = proxy_batch("cifar10", 16, seed=2, data_dir=npz_dir, pool="full", augment=True, device="cpu")
+    gpu = proxy_batch("cifar10", 16, seed=2, data_dir=npz_dir, pool="full", augment=True, device="cuda")
     assert gpu[0].device.type == "cuda" and torch.equal(cpu[0], gpu[0].cpu()) and torch.equal(cpu[1], gpu[1].cpu())
+
+
+def test_default_pool_is_the_probe_set_whatever_else_is_installed(npz_dir):
+    """The package's probe set, not the user's files, backs the default CIFAR-10 batch: same batch with and without them."""
+    assert default_pool("cifar10") == default_pool("cifar10-valid") == "probe"
+    assert default_pool("cifar100") == default_pool("cifar10", "test") == default_pool("cifar10", root="x") == "full"
+    with_files = proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, augment=True, device="cpu")
+    without = proxy_batch("cifar10-valid", 16, seed=4, augment=True, device="cpu")
+    assert torch.equal(with_files[0], without[0]) and torch.equal(with_files[1], without[1])
+    assert not torch.equal(with_files[0], proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, pool="full", device="cpu")[0][:16])
+
+
+def test_probe_set_is_class_balanced_and_large_enough_for_every_profile():
+    from nasbench_eval.data.packaged import probe_set
+    from nasbench_eval.proxies import list_proxies
+    from nasbench_eval.proxies.profiles import list_profiles
+    from nasbench_eval.proxies.scoring import rows_needed
+
+    images, labels = probe_set()
+    assert images.shape == (3000, 32, 32, 3) and images.dtype == np.uint8 and not images.flags.writeable
+    assert np.bincount(labels).tolist() == [300] * 10
+    needed = max(rows_needed(n, p) for n in list_proxies() for p in [None, *list_profiles()])
+    assert needed == 3000  # lr_count reads 1,000 x 3 images; the probe set holds exactly that many
+    x, y = proxy_batch("cifar10", needed, seed=0, device="cpu")
+    assert np.bincount(y.numpy()).tolist() == [300] * 10  # the whole set, shuffled
+
+
+def test_a_tampered_package_file_is_a_checksum_error(tmp_path, monkeypatch):
+    import shutil
+
+    from nasbench_eval.data import packaged
+
+    files = tmp_path / "files"
+    shutil.copytree(packaged.FILES_DIR, files)
+    blob = bytearray((files / packaged.PROBE_FILE).read_bytes())
+    blob[-100] ^= 1
+    (files / packaged.PROBE_FILE).write_bytes(bytes(blob))
+    monkeypatch.setattr(packaged, "FILES_DIR", files)
+    packaged.probe_set.cache_clear()
+    try:
+        with pytest.raises(CorruptDataError, match="fails its checksum.*reinstall"):
+            packaged.probe_set()
+    finally:
+        packaged.probe_set.cache_clear()
 
 
 # ---- describe_data -------------------------------------------------------------------------------------
@@ -373,24 +421,35 @@ def test_describe_data_reports_found_and_missing(npz_dir):
     (npz_dir / "nats").mkdir()
     (npz_dir / "nats" / "sss_accuracy.csv").write_text("index,arch\n")
     d = describe_data(npz_dir)
-    assert [p["path"] for p in d["places"]] == [str(npz_dir)]  # an explicit data dir is the only place
+    from nasbench_eval.data.packaged import FILES_DIR
+
+    assert [p["path"] for p in d["places"]] == [str(npz_dir), str(FILES_DIR)]  # --data-dir replaces the user places
     assert d["datasets"]["cifar10"]["format"] == "cifar10-jpeg" and d["datasets"]["cifar10-valid"]["found"]
     assert d["datasets"]["cifar100"] == {
         "found": True, "format": "cifar100-official", "path": str((npz_dir / "cifar100" / "cifar-100-python").resolve()),
         "num_classes": 100, "resolution": 32,
     }
     assert not d["datasets"]["ImageNet16-120"]["found"] and "ImageNet16/train_data_batch_1" in d["datasets"]["ImageNet16-120"]["error"]
-    assert d["tables"]["nats_sss"]["found"] and not d["tables"]["nb201"]["found"]
+    assert d["tables"]["nats_sss"]["found"] and d["tables"]["nb201"]["path"].startswith(str(FILES_DIR))
+    assert d["probe_set"]["images"] == 3000
 
 
 # ---- golden: the real mirror (decoded once per test session into the session's cache) --------------------------------------
 @pytest.mark.slow
-def test_golden_mirror_decodes_to_balanced_cifar10_with_nb201_statistics(shared_data):
-    x, y = load_dataset("cifar10", "train", data_dir=shared_data)  # decodes all 60,000 (~12 s on a busy core)
+def test_golden_mirror_decodes_to_balanced_cifar10_with_nb201_statistics(full_data):
+    x, y = load_dataset("cifar10", "train", data_dir=full_data)  # decodes all 60,000 (~12 s on a busy core)
     assert x.shape == (50000, 32, 32, 3) and np.bincount(y.numpy()).tolist() == [5000] * 10
-    assert load_dataset("cifar10", "test", data_dir=shared_data)[0].shape == (10000, 32, 32, 3)
+    assert load_dataset("cifar10", "test", data_dir=full_data)[0].shape == (10000, 32, 32, 3)
     tr, va = train_valid_split(y)
     assert len(tr) == len(va) == 25000 and np.bincount(y[va].numpy()).tolist() == [2500] * 10
-    xb, yb = proxy_batch("cifar10-valid", 4096, seed=0, data_dir=shared_data, device="cpu")
+    xb, yb = proxy_batch("cifar10-valid", 4096, seed=0, data_dir=full_data, pool="full", device="cpu")
     # NB201's constants are CIFAR-10's own statistics: normalised data is ~zero-mean, unit-std per channel
     assert xb.mean((0, 2, 3)).abs().max() < 0.05 and (xb.std((0, 2, 3)) - 1).abs().max() < 0.05
+    # the probe set is the mirror's pixels and labels at `mirror_index`, all in the cifar10-valid train half
+    from nasbench_eval.data.packaged import FILES_DIR, PROBE_FILE, probe_set
+
+    with np.load(FILES_DIR / PROBE_FILE) as z:
+        where = z["mirror_index"]
+    images, labels = probe_set()
+    assert np.array_equal(x.numpy()[where], images) and np.array_equal(y.numpy()[where], labels)
+    assert set(where.tolist()) <= set(tr.tolist())

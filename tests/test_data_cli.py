@@ -8,7 +8,7 @@ import pytest
 import nats_fixture as nf
 from nasbench_eval.benchmarks import TableBenchmark, create_benchmark, find_table
 from nasbench_eval.cli import main
-from nasbench_eval.exceptions import CorruptDataError
+from nasbench_eval.exceptions import CorruptDataError, DataNotFoundError
 
 
 def run_json(capsys, *argv) -> dict:
@@ -65,3 +65,74 @@ def test_info_lists_found_and_missing(tmp_path, capsys):
     assert main(["data", "--data-dir", str(tmp_path), "info"]) == 0  # common options also work before the action
     text = capsys.readouterr().out
     assert "cifar100         not found" in text and str(tmp_path) in text
+
+
+# ---- data add: datasets a user has, registered in the per-user data folder ---------------------------------
+@pytest.mark.parametrize("dataset, writer, folder", [
+    ("cifar10", "write_cifar10_official", "cifar-10-batches-py"),
+    ("cifar100", "write_cifar100_official", "cifar-100-python"),
+    ("ImageNet16-120", "write_imagenet16", "ImageNet16"),
+])
+def test_add_registers_a_dataset_every_command_then_finds(tmp_path, capsys, dataset, writer, folder):
+    import test_data
+
+    from nasbench_eval.data import load_dataset
+    from nasbench_eval.paths import user_data_dir
+
+    getattr(test_data, writer)(tmp_path / "dl" / folder)
+    with pytest.raises(DataNotFoundError):  # nowhere before it is added
+        load_dataset(dataset, "test")
+    r = run_json(capsys, "data", "add", dataset, str(tmp_path / "dl"), "--json")   # the parent folder is enough
+    assert r["registered"].startswith(str(user_data_dir())) and not r["copied"] and r["test_images"] > 0
+    x, y = load_dataset(dataset, "test")
+    assert len(x) == r["test_images"] and x.shape[1] == (16 if dataset == "ImageNet16-120" else 32)
+    assert main(["data", "add", dataset, str(tmp_path / "dl" / folder)]) == 2       # registered already
+    assert "--force" in capsys.readouterr().err
+    assert main(["data", "add", dataset, str(tmp_path / "dl" / folder), "--force", "--copy"]) == 0
+    capsys.readouterr()
+    (tmp_path / "dl" / folder).rename(tmp_path / "gone")                            # the copy does not need the original
+    assert len(load_dataset(dataset, "test")[0]) == r["test_images"]
+
+
+@pytest.mark.parametrize("setup, argv, fragment", [
+    (None, ["data", "add", "cifar100", "NOPE"], "cifar100 images not found under root="),
+    ("cifar10", ["data", "add", "cifar100", "DL"], "cifar100 images not found under root="),
+    ("garbage", ["data", "add", "cifar100", "DL"], "not a readable pickle"),
+    (None, ["data", "add", "svhn", "DL"], "invalid choice: 'svhn'"),
+    ("pth", ["data", "import", "--nats", "DL/x.pth", "--space", "tss"], "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; use --nb201"),
+    ("pth", ["query", "1", "--nats-path", "DL/x.pth"], "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; read it with --nb201-path"),
+    (None, ["query", "1", "--nb201-path", "DL"], "is not a NAS-Bench-201 .pth file"),
+    (None, ["data", "import", "--nats", "DL"], "needs --space"),
+])
+def test_bad_data_paths_are_one_line_and_exit_2(tmp_path, capsys, setup, argv, fragment):
+    import test_data
+
+    dl = tmp_path / "dl"
+    if setup == "cifar10":
+        test_data.write_cifar10_official(dl / "cifar-10-batches-py")
+    elif setup == "garbage":
+        (dl / "cifar-100-python").mkdir(parents=True)
+        (dl / "cifar-100-python" / "train").write_bytes(b"junk")
+        (dl / "cifar-100-python" / "test").write_bytes(b"junk")
+    elif setup == "pth":
+        dl.mkdir()
+        nf.build_nb201_pth(dl, "x.pth")
+    argv = [a.replace("DL", str(dl)).replace("NOPE", str(tmp_path / "nope")) for a in argv]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and fragment in captured.err, captured.err
+
+
+def test_nb201_pth_import_and_query(tmp_path, capsys):
+    pth = nf.build_nb201_pth(tmp_path)
+    r = run_json(capsys, "data", "import", "--nb201", str(pth), "--out", str(tmp_path / "data"), "--json")
+    assert r["rows"] == len(nf.TSS_ARCHS) and r["has_isomorph"] and r["source"] == str(pth)
+    q = run_json(capsys, "query", "2", "--nb201-path", str(pth), "--epochs", "12", "--json")
+    assert q["value"] == pytest.approx(nf.expected("tss")[("cifar10", "test_acc", 12)][2])
+
+
+def test_query_nats_path_reads_the_default_places(tmp_path, capsys, monkeypatch):
+    nf.build_official_dir(tmp_path, "tss")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    q = run_json(capsys, "query", "2", "--nats-path", "--json")
+    assert q["value"] == pytest.approx(nf.expected("tss")[("cifar10", "test_acc", 200)][2])

@@ -59,10 +59,10 @@ def _rows(store: Path) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- score
-def test_score_killed_mid_run_keeps_and_reuses_every_finished_score(tmp_path, shared_data):
+def test_score_killed_mid_run_keeps_and_reuses_every_finished_score(tmp_path, full_data):
     store, out = tmp_path / "scores.sqlite", tmp_path / "scores.csv"
     argv = ["score", "--metrics", "nwot", "--sample", "12", "--seed", "3", "--store", str(store), "--out", str(out),
-            "--data-dir", str(shared_data), "--device", "cpu", "--no-progress"]
+            "--data-dir", str(full_data), "--device", "cpu", "--no-progress"]
     killed = _kill_when(_cli(*argv), lambda: len(_rows(store)) >= 2)
     before = _rows(store)
     assert killed and 2 <= len(before) < 12 and not out.exists()
@@ -124,21 +124,26 @@ def test_a_checkpoint_of_other_settings_or_a_damaged_one_is_refused(tmp_path):
         train_stage1("rsps", hparams=STAGE1_TINY, data=data, seed=0, checkpoint=ckpt)
 
 
-def test_stage1_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path, shared_data):
+def test_stage1_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path, full_data):
     from nasbench_eval.train import load_run, load_stage1_data
 
     argv = ["stage1", "--method", "darts", "--epochs", "8", "--batch-size", "16", "--cells-per-stage", "1",
             "--channels", "4", "--train-images", "48", "--valid-images", "32", "--seed", "2", "--device", "cpu",
-            "--data-dir", str(shared_data), "--quiet", "--out", str(tmp_path / "run")]
+            "--data-dir", str(full_data), "--quiet", "--out", str(tmp_path / "run")]
     ckpt = tmp_path / "run" / "checkpoint.pt"
     killed = _kill_when(_cli(*argv), ckpt.is_file)
     assert killed and not (tmp_path / "run" / "supernet.pt").exists()
     assert torch.load(ckpt, weights_only=True)["epochs_done"] < 8
     proc = _cli(*argv)
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
-    data = load_stage1_data("cifar10", n_train=48, n_valid=32, data_dir=shared_data)
-    whole = train_stage1("darts", seed=2, hparams={"epochs": 8, "batch_size": 16, "cells_per_stage": 1, "C": 4},
-                         data=data, device="cpu")
+    data = load_stage1_data("cifar10", n_train=48, n_valid=32, data_dir=full_data)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the CLI processes above (OMP_NUM_THREADS=1): float sums depend on the thread count
+    try:
+        whole = train_stage1("darts", seed=2, hparams={"epochs": 8, "batch_size": 16, "cells_per_stage": 1, "C": 4},
+                             data=data, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
     resumed = load_run(tmp_path / "run")
     for k, v in whole.supernet.state_dict().items():
         assert torch.equal(v, resumed.supernet.state_dict()[k]), k
@@ -166,9 +171,9 @@ run_grid(spec, sys.argv[1], device="cpu", bench=create_benchmark("nb201", data_d
 """
 
 
-def test_grid_killed_mid_run_keeps_finished_cells(tmp_path, shared_data):
+def test_grid_killed_mid_run_keeps_finished_cells(tmp_path, full_data):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
-    cmd = [sys.executable, "-c", GRID_SCRIPT, str(tmp_path / "grid"), str(shared_data)]
+    cmd = [sys.executable, "-c", GRID_SCRIPT, str(tmp_path / "grid"), str(full_data)]
     cells = tmp_path / "grid" / "cells"
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     killed = _kill_when(proc, lambda: cells.is_dir() and len(list(cells.glob("*.json"))) >= 1)
@@ -182,7 +187,7 @@ def test_grid_killed_mid_run_keeps_finished_cells(tmp_path, shared_data):
 
 
 # ---------------------------------------------------------------- read-only store and cache
-def test_a_read_only_store_is_reported_as_read_only_not_corrupt(tmp_path, monkeypatch, capsys, shared_data):
+def test_a_read_only_store_is_reported_as_read_only_not_corrupt(tmp_path, monkeypatch, capsys, full_data):
     from nasbench_eval import sqlite_file
     from nasbench_eval.scoring.store import ScoreStore
 
@@ -192,18 +197,18 @@ def test_a_read_only_store_is_reported_as_read_only_not_corrupt(tmp_path, monkey
     monkeypatch.setattr(sqlite_file.sqlite3, "connect",            # root ignores chmod: open it read-only instead
                         lambda p, *a, **k: real_connect(f"file:{p}?mode=ro", *a, uri=True, **k))
     code = main(["score", "--metrics", "params", "--sample", "2", "--store", str(path), "--out",
-                 str(tmp_path / "s.csv"), "--data-dir", str(shared_data), "--no-progress"])
+                 str(tmp_path / "s.csv"), "--data-dir", str(full_data), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "read-only" in err and "delete" not in err and str(path) in err
     assert len(err.strip().splitlines()) == 1
 
 
-def test_a_read_only_cache_folder_is_named_precisely(tmp_path, monkeypatch, capsys, shared_data):
+def test_a_read_only_cache_folder_is_named_precisely(tmp_path, monkeypatch, capsys, full_data):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     monkeypatch.setenv("NASBENCH_EVAL_CACHE", str(blocker / "cache"))
     code = main(["score", "--metrics", "params", "--sample", "2", "--out", str(tmp_path / "s.csv"),
-                 "--data-dir", str(shared_data), "--no-progress"])
+                 "--data-dir", str(full_data), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "cache folder" in err and "NASBENCH_EVAL_CACHE" in err and "delete" not in err
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bz2
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ def test_all_columns_come_from_one_pass_and_records_are_released(tmp_path):
     for record in folder.glob("0*.pickle.pbz2"):
         record.unlink()  # every other column must already be in memory
     assert bench.accuracies("ImageNet16-120", "valid_acc", 12)[2] == pytest.approx(nf.expected("tss")[("ImageNet16-120", "valid_acc", 12)][2])
-    assert first[0] == bench.query(0) and bench._api.arch2infos_dict == {}  # fast mode keeps no records around
+    assert first[0] == bench.query(0)
 
 
 def test_archive_found_from_its_parent_folder_and_via_create_benchmark(tmp_path):
@@ -190,3 +191,75 @@ def test_imported_isomorph_matches_the_mirror(tmp_path, full_bench):  # golden: 
     mirror = full_bench.isomorph_keys()
     for text, iso in zip(ours["arch"], ours["isomorph"]):
         assert iso == mirror[full_bench.index_of(text)]
+
+
+# ---- reading one record, safely, from every official form -------------------------------------------------
+def test_query_reads_only_that_architectures_record(tmp_path, monkeypatch):
+    from nasbench_eval import safe_pickle
+
+    folder = nf.build_official_dir(tmp_path, "tss")
+    read = []
+    real = safe_pickle.load
+    monkeypatch.setattr(safe_pickle, "load", lambda path, **kw: read.append(Path(path).name) or real(path, **kw))
+    bench = OfficialBenchmark(folder, "tss")
+    assert bench.query(3, "cifar100", "valid_acc", 12) == pytest.approx(nf.expected("tss")[("cifar100", "valid_acc", 12)][3])
+    assert read == ["meta.pickle.pbz2", "000003.pickle.pbz2"]
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_a_hostile_record_runs_no_code(tmp_path):
+    folder = nf.build_official_dir(tmp_path, "tss")
+    marker = tmp_path / "pwned"
+    record = nf.arch_record(1, "tss")
+    record["12"]["all_results"][("cifar10", 777)]["latency"] = _Payload(marker)
+    nf._dump(record, folder / "000001.pickle.pbz2")
+    with pytest.raises(CorruptDataError, match="architecture 1 is unreadable.*refuses to unpickle pathlib"):
+        OfficialBenchmark(folder, "tss").query(1)
+    assert not marker.exists()
+
+
+def test_full_archive_in_a_parent_folder_with_weights_skipped(tmp_path):
+    import torch
+
+    folder = nf.build_official_dir(tmp_path, "tss").rename(tmp_path / "NATS-tss-v1_0-3ffb9-full")
+    record = nf.arch_record(2, "tss")
+    record["200"]["all_results"][("cifar10", 777)]["net_state_dict"] = {"w": torch.ones(3)}
+    record["200"]["clear_net_done"] = False
+    nf._dump(record, folder / "000002.pickle.pbz2")
+    bench = create_benchmark("nb201", path=tmp_path)
+    assert bench.path == folder and bench.query(2) == pytest.approx(nf.expected("tss")[("cifar10", "test_acc", 200)][2])
+
+
+def test_official_default_places_are_probed(tmp_path, monkeypatch):
+    nf.build_official_dir(tmp_path, "sss")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert OfficialBenchmark(None, "sss").path == tmp_path / "NATS-sss-v1_0-50262-simple"
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    with pytest.raises(DataNotFoundError, match="official default places.*empty.*TORCH_HOME"):
+        OfficialBenchmark(None, "tss")
+
+
+def test_nb201_pth_backend_equals_the_ground_truth(tmp_path):
+    bench = create_benchmark("nb201", path=nf.build_nb201_pth(tmp_path))
+    assert bench.kind == "nb201-pth" and len(bench) == len(nf.TSS_ARCHS)
+    for (dataset, metric, epochs), values in nf.expected("tss").items():
+        np.testing.assert_allclose(bench.accuracies(dataset, metric, epochs), values, rtol=0, atol=1e-12)
+    assert bench.query(2, "cifar10-valid", "valid_acc", 12) == pytest.approx(nf.expected("tss")[("cifar10-valid", "valid_acc", 12)][2])
+
+
+def test_nb201_pth_with_code_is_refused(tmp_path):
+    import torch
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    torch.save({"meta_archs": nf.TSS_ARCHS, "arch2infos": {0: _Payload(marker)}}, path)
+    with pytest.raises(CorruptDataError, match="not a readable NAS-Bench-201 .pth file"):
+        OfficialBenchmark(path, "tss")
+    assert not marker.exists()

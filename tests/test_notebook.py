@@ -14,9 +14,8 @@ def test_notebook_is_committed_without_outputs():
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
 
 
-def test_notebook_executes(shared_data, monkeypatch, tmp_path):
+def test_notebook_executes(monkeypatch, tmp_path):
     nbclient = pytest.importorskip("nbclient")
-    monkeypatch.setenv("NASBENCH_EVAL_DATA", str(shared_data))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))

@@ -176,8 +176,8 @@ def _json_main(capsys, argv) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_quick_pup_table2_end_to_end_and_resumed(tmp_path, shared_data, capsys):
-    argv = ["reproduce", "pup-table2", "--quick", "--out", str(tmp_path), "--data-dir", str(shared_data), "--no-progress"]
+def test_quick_pup_table2_end_to_end_and_resumed(tmp_path, full_data, capsys):
+    argv = ["reproduce", "pup-table2", "--quick", "--out", str(tmp_path), "--data-dir", str(full_data), "--no-progress"]
     res = _json_main(capsys, argv)
     assert res["quick"] and "NOT comparable" in res["warning"] and res["settings"]["seeds"] == [10]
     assert len(res["rows"]) == 25 and all(r["published"] is not None for r in res["rows"])
@@ -194,8 +194,8 @@ def test_quick_pup_table2_end_to_end_and_resumed(tmp_path, shared_data, capsys):
     assert again["grid"]["computed"] == {"train": 0, "stage1": 0, "cells": 0} and again["rows"] == res["rows"]
 
 
-def test_quick_interchoice_curves_end_to_end(tmp_path, shared_data, capsys):
-    res = _json_main(capsys, ["reproduce", "interchoice-curves", "--quick", "--out", str(tmp_path), "--data-dir", str(shared_data),
+def test_quick_interchoice_curves_end_to_end(tmp_path, full_data, capsys):
+    res = _json_main(capsys, ["reproduce", "interchoice-curves", "--quick", "--out", str(tmp_path), "--data-dir", str(full_data),
                               "--no-progress"])
     assert res["quick"] and "NOT comparable" in res["warning"] and res["settings"]["seeds"] == [0, 1]
     assert [(r["space"], r["variant"]) for r in res["rows"]] == [

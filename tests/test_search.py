@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,15 +18,12 @@ from nasbench_eval.search import (
     list_searchers, mutate_index, random_search, regularized_evolution, summarize, table_objective,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 N_ARCHS = 15625
 
 
 @pytest.fixture(scope="module")
 def bench():
-    if not DATA.exists():
-        pytest.skip("shared/data is not beside this checkout")
-    return create_benchmark("nb201", data_dir=DATA)
+    return create_benchmark("nb201")
 
 
 @pytest.fixture(scope="module")

@@ -283,10 +283,10 @@ def test_evaluate_runs_sample_none_covers_the_whole_subspace(tiny_runs, full_ben
     assert ev.predictions.shape == (1, 64) and len(set(ev.indices)) == 64
 
 
-def test_cli_stage1_eval_uses_the_cache_and_rejects_bad_group_size(tiny_runs, shared_data, tmp_path, capsys):
+def test_cli_stage1_eval_uses_the_cache_and_rejects_bad_group_size(tiny_runs, full_data, tmp_path, capsys):
     _, dirs = tiny_runs
     args = ["stage1-eval", str(dirs["full"]), "--sample", "6", "--bn-batches", "1", "--batch-size", "32", "--eval-images", "32",
-            "--device", "cpu", "--group-size", "4", "--no-progress", "--out", str(tmp_path), "--data-dir", str(shared_data), "--json"]
+            "--device", "cpu", "--group-size", "4", "--no-progress", "--out", str(tmp_path), "--data-dir", str(full_data), "--json"]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out)
     assert main(args) == 0

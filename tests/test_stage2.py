@@ -227,8 +227,8 @@ def test_baselines_share_or_reset_weights_and_switch_the_distribution(halves, fa
 
 
 # ----------------------------------------------------------------------------------------- CLI
-def test_cli_stage2_prune_reports_ground_truth_and_regret(darts_dir, shared_data, full_bench, capsys):
-    assert main(["stage2", str(darts_dir), "--selector", "prune", "--data-dir", str(shared_data), "--json"]) == 0
+def test_cli_stage2_prune_reports_ground_truth_and_regret(darts_dir, full_data, full_bench, capsys):
+    assert main(["stage2", str(darts_dir), "--selector", "prune", "--data-dir", str(full_data), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     run = load_run(darts_dir, device="cpu")
     assert Arch.from_str(out["arch"]) == select_prune(run).arch and out["selector"] == "prune"
@@ -237,14 +237,14 @@ def test_cli_stage2_prune_reports_ground_truth_and_regret(darts_dir, shared_data
         assert out["test_acc"][ds] == full_bench.query(out["index"], dataset=ds, metric="test_acc", epochs=200)
     best = full_bench.accuracies("cifar10", "test_acc", 200).max()
     assert out["regret"] == pytest.approx(best - out["test_acc"]["cifar10"], abs=1e-9) and out["seconds"] >= 0
-    assert main(["stage2", str(darts_dir), "--selector", "prune", "--data-dir", str(shared_data)]) == 0
+    assert main(["stage2", str(darts_dir), "--selector", "prune", "--data-dir", str(full_data)]) == 0
     assert "regret" in capsys.readouterr().out
 
 
-def test_cli_stage2_bad_input_exits_2(darts_dir, shared_data, tmp_path, capsys):
-    assert main(["stage2", str(darts_dir), "--selector", "best", "--data-dir", str(shared_data)]) == 2
+def test_cli_stage2_bad_input_exits_2(darts_dir, full_data, tmp_path, capsys):
+    assert main(["stage2", str(darts_dir), "--selector", "best", "--data-dir", str(full_data)]) == 2
     assert "invalid choice" in capsys.readouterr().err
-    assert main(["stage2", str(tmp_path / "nope"), "--selector", "prune", "--data-dir", str(shared_data)]) == 2
+    assert main(["stage2", str(tmp_path / "nope"), "--selector", "prune", "--data-dir", str(full_data)]) == 2
     assert "nope' is not a folder" in capsys.readouterr().err
     assert set(SELECTORS) == {"prune", "valid", "synflow", "jacob_cov", "perturb"}
 
@@ -322,10 +322,10 @@ def test_perturb_finetuning_bad_input(darts_dir, data):
         run_selector("perturb", run, seed=0, data=data, finetune_epochs=1, finetune_lr=0.0)
 
 
-def test_cli_stage2_perturb_with_finetuning(darts_dir, shared_data, capsys):
+def test_cli_stage2_perturb_with_finetuning(darts_dir, full_data, capsys):
     argv = ["stage2", str(darts_dir), "--selector", "perturb", "--finetune-epochs", "1", "--finetune-lr", "0.01",
             "--train-images", "32", "--valid-images", "16", "--eval-images", "16", "--batch-size", "16",
-            "--device", "cpu", "--data-dir", str(shared_data), "--json"]
+            "--device", "cpu", "--data-dir", str(full_data), "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["trajectory"]["finetune"] == {"epochs": 1, "lr": 0.01, "batch_size": 32}

@@ -59,11 +59,11 @@ def test_batches_cover_the_split_once_per_epoch(data):
     assert x.shape == (40, 3, 32, 32) and x.dtype == torch.float32
 
 
-def test_load_stage1_data_gives_disjoint_class_balanced_halves(shared_data):
-    train, valid = load_stage1_data("cifar10", data_dir=shared_data, device="cpu")
+def test_load_stage1_data_gives_disjoint_class_balanced_halves(full_data):
+    train, valid = load_stage1_data("cifar10", data_dir=full_data, device="cpu")
     assert len(train) == len(valid) == 25000
     assert torch.bincount(train.labels).tolist() == [2500] * 10 == torch.bincount(valid.labels).tolist()
-    sub, _ = load_stage1_data("cifar10", n_train=300, n_valid=10, data_dir=shared_data, device="cpu")
+    sub, _ = load_stage1_data("cifar10", n_train=300, n_valid=10, data_dir=full_data, device="cpu")
     assert len(sub) == 300
     rows = {bytes(im.numpy()) for im in train.images_u8[:2000]}
     assert all(bytes(im.numpy()) not in rows for im in valid.images_u8[:200])
@@ -176,8 +176,8 @@ def test_evaluate_runs_end_to_end(data, fake_truth, tmp_path, full_bench):
         assert len(run["mass"]["mass"]) == 24 and np.all(np.diff(run["mass"]["mass"]) >= -1e-12)
 
 
-def test_cli_stage1_and_stage1_eval(tmp_path, shared_data, capsys):
-    common = ["--data-dir", str(shared_data), "--json"]
+def test_cli_stage1_and_stage1_eval(tmp_path, full_data, capsys):
+    common = ["--data-dir", str(full_data), "--json"]
     args = ["stage1", "--method", "rsps", "--epochs", "1", "--cells-per-stage", "1", "--channels", "4",
             "--train-images", "64", "--valid-images", "64", "--batch-size", "32", "--device", "cpu", "--quiet"]
     assert main(args + ["--out", str(tmp_path / "r"), *common]) == 0
@@ -193,6 +193,6 @@ def test_cli_stage1_and_stage1_eval(tmp_path, shared_data, capsys):
 
 
 @pytest.mark.gpu
-def test_gpu_training_keeps_data_and_supernet_on_the_device(shared_data):
-    res = train_stage1("gdas", data_dir=shared_data, n_train=512, n_valid=512, hparams=TINY, device="cuda")
+def test_gpu_training_keeps_data_and_supernet_on_the_device(full_data):
+    res = train_stage1("gdas", data_dir=full_data, n_train=512, n_valid=512, hparams=TINY, device="cuda")
     assert next(res.supernet.parameters()).is_cuda and np.isfinite(res.curves["train_loss"]).all()

@@ -19,13 +19,14 @@ def _open(space: str, path, data_dir) -> Benchmark:
     if path is not None:
         from .nats_api import OfficialBenchmark  # lazy: nats_bench is only needed with official files
 
-        return OfficialBenchmark(path, space)
+        return OfficialBenchmark(path or None, space)   # "" probes the official default places
     return TableBenchmark(find_table(space, data_dir), space)
 
 
 @register_benchmark("nb201")
 def nb201(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Benchmark:
-    """NAS-Bench-201 topology space: the offline table, or the official NATS-Bench tss file at `path`."""
+    """NAS-Bench-201 topology space: the offline table, or the official NATS-Bench tss archive or NB201 .pth at `path`
+    ("" probes $TORCH_HOME, else ~/.torch)."""
     return _open("tss", path, data_dir)
 
 

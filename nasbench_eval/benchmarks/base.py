@@ -11,7 +11,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .._validation import check_option
 from ..exceptions import ArchNotFoundError, InvalidParameterError
@@ -138,8 +137,10 @@ class Benchmark(ABC):
         col.flags.writeable = False
         return col
 
-    def table(self, dataset: str = "cifar10", metric: str = "test_acc", epochs: int = 200) -> pd.Series:
+    def table(self, dataset: str = "cifar10", metric: str = "test_acc", epochs: int = 200):
         """The metric of every architecture as a pandas Series indexed by benchmark index."""
+        import pandas as pd
+
         values = self.accuracies(dataset, metric, epochs)
         return pd.Series(values.copy(), index=pd.RangeIndex(len(self), name="index"), name=column_name(dataset, metric, epochs))
 

@@ -1,1 +1,1 @@
-"""One module per CLI subcommand: HELP, add_arguments(parser), run(args) -> dict, format_text(result) -> str."""
+"""One module per CLI subcommand: add_arguments(parser), run(args) -> dict, format_text(result) -> str."""

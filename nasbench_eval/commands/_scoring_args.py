@@ -26,6 +26,9 @@ def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1)
                    help="images per scoring batch (default: each proxy's own)")
     p.add_argument("--repeats", type=int_arg(1, 100), default=None,
                    help="repeats per score, averaged (default: each proxy's own)")
+    p.add_argument("--full-split", action="store_true",
+                   help="draw CIFAR-10 image batches from your full training split (see `data add`) instead of the "
+                        "package's 3,000-image probe set (the default, identical on every machine)")
     p.add_argument("--store", default=None, help="score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -74,6 +77,11 @@ def select_indices(args, bench: Benchmark, *, default_sample: int | None, minimu
 
 def open_store(args) -> ScoreStore:
     return ScoreStore(args.store)
+
+
+def batch_pool(args) -> str | None:
+    """The `pool` for score_space: "full" with --full-split, else the default (probe set for CIFAR-10)."""
+    return "full" if args.full_split else None
 
 
 def proxy_options(args) -> dict:

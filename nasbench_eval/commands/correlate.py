@@ -14,9 +14,8 @@ from ..metrics import bootstrap_ci, kendall_tau, pearson_r, spearman_rho
 from ..metrics.plots import plot_scatter
 from ..proxies import get_proxy
 from ..scoring.score_space import resolve_proxies, score_space
-from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
+from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
 
-HELP = "score architectures at init and correlate the scores with benchmark accuracy"
 DEFAULT_METRICS = "naswot,synflow"
 DEFAULT_SAMPLE = 64
 STATISTICS = {"kendall": ("kendall_tau", kendall_tau), "spearman": ("spearman_rho", spearman_rho), "pearson": ("pearson_r", pearson_r)}
@@ -69,7 +68,7 @@ def run(args) -> dict:
     archs = [bench.arch_str(i) for i in indices]
     with open_store(args) as store:
         frame = score_space(archs, proxies, space=args.space, dataset=args.dataset, seed=args.seed, device=args.device,
-                            profile=args.profile, options=proxy_options(args), data_dir=args.data_dir, store=store,
+                            profile=args.profile, options=proxy_options(args), data_dir=args.data_dir, store=store, pool=batch_pool(args),
                             progress=not args.no_progress)
         store_path = str(store.path)
     gt_col = column_name(*target)

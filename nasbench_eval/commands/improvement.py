@@ -7,8 +7,6 @@ from ..metrics.improvement import TIE_BREAKS
 from ..metrics.plots import plot_improvement
 from ._scorefile_args import add_scorefile_arguments, column_curves
 
-HELP = "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst"
-
 
 def add_arguments(p):
     add_scorefile_arguments(p)

@@ -10,8 +10,6 @@ from .. import __version__
 from ..benchmarks.table import TableBenchmark
 from ..data.describe import TABLE_SPACES, describe_data
 
-HELP = "versions, compute device, and where the benchmark tables and images were found"
-
 
 def add_arguments(p):
     p.add_argument("--no-load", action="store_true", help="only locate files, do not load and validate the tables")
@@ -63,5 +61,7 @@ def format_text(r: dict) -> str:
                 lines.append(f"{name}: {entry['path']}{extra}")
             else:
                 lines.append(f"{name}: not found")
+    probe = data["probe_set"]
+    lines.append(f"CIFAR-10 probe set (default proxy batches): {probe['path']} ({probe['images']} images)")
     lines.append(f"cache: {data['cache_dir']}")
     return "\n".join(lines)

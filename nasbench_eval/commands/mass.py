@@ -15,8 +15,6 @@ from ..metrics.sampling import KINDS
 from ._scorefile_args import PLOT_SUFFIXES, default_plot_path
 from ..space import EDGES, OPS, Arch
 
-HELP = "probability mass a per-edge architecture distribution puts on better archs, vs the uniform sampler"
-
 
 def add_arguments(p):
     p.add_argument("alphas", help="6x5 matrix (rows = edges in string order, columns = ops): .npy, or .json (a list of rows or {\"alphas\": rows})")

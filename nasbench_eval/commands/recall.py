@@ -10,8 +10,6 @@ from ..metrics import top_arch_recall_curve
 from ..metrics.plots import plot_recall
 from ._scorefile_args import add_scorefile_arguments, column_curves
 
-HELP = "recall of the true top architectures by each score's top set, across test-error thresholds"
-
 
 def add_arguments(p):
     add_scorefile_arguments(p)

@@ -7,8 +7,6 @@ from .._validation import MAX_EPOCHS, check_out_dir, int_arg
 from ..exceptions import InvalidParameterError
 from ..reproduce import REPRODUCTIONS, ReproductionContext, list_experiments, list_tables, run_reproduction
 
-HELP = "reproduce a published table or a trained experiment (list them with --list) and compare our numbers with the paper's"
-
 
 def add_arguments(p):
     p.add_argument("name", nargs="?", help="table or experiment to reproduce (see --list)")

@@ -6,9 +6,7 @@ import numpy as np
 from .._validation import check_out_file, kept_on_failure
 from ..benchmarks import create_benchmark
 from ..scoring.score_space import resolve_proxies, score_space
-from ._scoring_args import add_scoring_arguments, open_store, proxy_options, select_indices
-
-HELP = "score architectures (resumable, into the score store) and export a CSV table"
+from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
 
 
 def add_arguments(p):
@@ -25,7 +23,7 @@ def run(args) -> dict:
     with open_store(args) as store:
         frame = score_space([bench.arch_str(i) for i in indices], proxies, space=args.space, dataset=args.dataset,
                             seed=args.seed, device=args.device, profile=args.profile, options=proxy_options(args),
-                            data_dir=args.data_dir, store=store, progress=not args.no_progress)
+                            data_dir=args.data_dir, store=store, progress=not args.no_progress, pool=batch_pool(args))
         store_path = str(store.path)
     frame.insert(0, "index", indices)
     with kept_on_failure(f"the scores are kept in the score store {store_path}; rerun with a writable --out "

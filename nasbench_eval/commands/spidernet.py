@@ -20,8 +20,6 @@ from .._validation import (
 from ..spidernet.config import STRATEGIES, SpiderNetConfig
 from ..spidernet.cycles import run_spidernet
 
-HELP = "grow, train and test a SpiderNet on CIFAR-10 (Geada & McGough, Algorithm 2) or a Table 1 random ablation"
-
 _CONFIG_FLAGS = {          # CLI dest -> SpiderNetConfig field
     "cycles": "cycles", "mutations_per_cycle": "mutations_per_cycle", "epochs_per_cycle": "epochs_per_cycle",
     "final_epochs": "final_epochs", "init_channels": "C", "reductions": "reductions", "vram_gb": "vram_gb",

@@ -28,7 +28,6 @@ from ..train.loop import resolve_hparams
 
 CHECKPOINT = "checkpoint.pt"
 """State after the last finished epoch, in the run folder: a rerun of the same command resumes from it."""
-HELP = "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)"
 
 
 def add_arguments(p):

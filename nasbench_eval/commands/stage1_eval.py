@@ -16,8 +16,6 @@ from ..exceptions import DataNotFoundError
 from ..metrics import format_mean_std
 from ..train.evaluate import evaluate_runs, write_evaluation
 
-HELP = "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency"
-
 
 def add_arguments(p):
     p.add_argument("runs", nargs="+", help="run directories written by `nasbench-eval stage1` (same space and dataset)")

@@ -8,8 +8,6 @@ from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_s
 from ..train import load_run, load_stage1_data
 from ..train.loop import space_ground_truth
 
-HELP = "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)"
-
 
 def add_arguments(p):
     p.add_argument("run_dir", help="run directory written by `nasbench-eval stage1`")

@@ -6,6 +6,7 @@ import os
 from ..benchmarks.table import TABLE_FILES
 from ..exceptions import DataNotFoundError
 from ..paths import cache_dir, candidate_data_dirs, find_data_file
+from .packaged import PROBE_FILE, manifest, verified
 from .sources import locate
 from .specs import DATASET_SPECS
 
@@ -16,8 +17,8 @@ TABLE_SPACES = {"nb201": "tss", "nats_tss": "tss", "nats_sss": "sss"}
 def describe_data(data_dir: str | os.PathLike | None = None) -> dict:
     """Which NB201 datasets and benchmark tables are found, where, and in which format.
 
-    Nothing is read or decoded; only file existence is checked, in the search order of
-    nasbench_eval.paths (an explicit `data_dir` is the only place searched).
+    Nothing is decoded; file existence is checked in the search order of nasbench_eval.paths (an
+    explicit `data_dir` replaces the user places), and package data files are checksum-verified.
 
     Parameters
     ----------
@@ -28,16 +29,17 @@ def describe_data(data_dir: str | os.PathLike | None = None) -> dict:
     dict
         ``{"places": [{"origin", "path", "exists"}], "datasets": {name: {"found", "format", "path",
         "num_classes", "resolution"} | {"found": False, "error"}}, "tables": {benchmark: {"found",
-        "path"} | {"found": False, "error"}}, "cache_dir": str}``. Dataset names are NB201's
-        (``cifar10-valid`` and ``cifar10`` share the CIFAR-10 files).
+        "path"} | {"found": False, "error"}}, "probe_set": {"path", "images", "per_class"},
+        "cache_dir": str}``. Dataset names are NB201's (``cifar10-valid`` and ``cifar10`` share the
+        CIFAR-10 files); "datasets" are full datasets, the probe set ships in the package.
     """
     places = candidate_data_dirs(data_dir)
-    if data_dir is not None:
-        places = places[:1]
+    probe = manifest()[PROBE_FILE]
     return {
         "places": [{"origin": o, "path": str(p), "exists": p.is_dir()} for o, p in places],
         "datasets": {name: _dataset_entry(name, data_dir) for name in DATASET_SPECS},
         "tables": {name: _table_entry(TABLE_FILES[space], data_dir) for name, space in TABLE_SPACES.items()},
+        "probe_set": {"path": str(verified(PROBE_FILE)), "images": probe["images"], "per_class": probe["per_class"]},
         "cache_dir": str(cache_dir()),
     }
 

@@ -1,8 +1,11 @@
 """NB201 datasets as torch tensors: splits, normalisation, augmentation and seeded proxy batches.
 
 Everything random here draws from a local CPU ``torch.Generator`` seeded by the caller, so a batch
-depends only on (dataset, split, batch_size, seed, augment) -- never on the device, the global RNG
-or what ran before. Data is moved to `device` only at the end.
+depends only on (dataset, split, pool, batch_size, seed, augment) -- never on the device, the global
+RNG or what ran before. Data is moved to `device` only at the end.
+
+Proxy batches on CIFAR-10 come from the package's probe set by default (`POOLS`), so scores are the
+same on every machine whatever else is installed; ``pool="full"`` draws from the full split instead.
 """
 from __future__ import annotations
 
@@ -19,6 +22,17 @@ from .specs import DatasetSpec, get_spec
 
 SPLIT_SEED = 0
 """Seed of the fixed cifar10-valid train/valid split (`train_valid_split`)."""
+POOLS = ("probe", "full")
+"""Where `proxy_batch` draws from: the package's CIFAR-10 probe set (3,000 training images, the train
+half of the cifar10-valid split; see nasbench_eval/data/files/README.md) or the dataset's full split."""
+PROBE_DATASETS = ("cifar10", "cifar10-valid")
+"""Datasets whose training split the probe set stands in for."""
+
+
+def default_pool(dataset: str, split: str = "train", root=None) -> str:
+    """The pool `proxy_batch` uses when none is given: the probe set for a CIFAR-10 training split
+    (unless `root` names files explicitly), else the full split."""
+    return "probe" if dataset in PROBE_DATASETS and split == "train" and root is None else "full"
 
 
 def train_valid_split(labels, seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
@@ -194,10 +208,11 @@ def proxy_batch(
     augment: bool = False,
     device: str | torch.device | None = None,
     root: str | os.PathLike | None = None,
+    pool: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One fixed, seeded minibatch for scoring networks (spec/proxies.md §2.1).
 
-    The images are a uniformly random subset (without replacement) of the split, picked by a
+    The images are a uniformly random subset (without replacement) of the pool, picked by a
     generator seeded with `seed`: the same arguments always give the identical batch, on any device.
 
     Parameters
@@ -216,6 +231,9 @@ def proxy_batch(
         Apply NB201's random crop (padding 4, or 2 for 16 px) and horizontal flip, seeded.
     device : str or torch.device, optional
         Where the tensors go (default: CUDA if available, else CPU).
+    pool : {"probe", "full"}, optional
+        ``"probe"``: the package's 3,000 CIFAR-10 training images (cifar10 / cifar10-valid, split
+        "train" only); ``"full"``: the whole split from the user's files. Default: `default_pool`.
 
     Returns
     -------
@@ -236,10 +254,35 @@ def proxy_batch(
     if not isinstance(augment, (bool, np.bool_)):
         raise InvalidParameterError(f"{caller}(): augment={augment!r} is not a bool; expected True or False.")
     dev = resolve_device(device)
-    images, labels, pool = _split_arrays(dataset, split, data_dir, root, caller=caller)
-    size = len(labels) if pool is None else len(pool)
+    pool = _check_pool(pool, dataset, split, root, caller=caller)
+    if pool == "probe":
+        from .packaged import probe_set
+
+        (images, labels), subset = probe_set(), None
+        hint = "; pass pool='full' (CLI: --full-split) to draw from your full CIFAR-10 training split"
+    else:
+        images, labels, subset = _split_arrays(dataset, split, data_dir, root, caller=caller)
+        hint = ""
+    size = len(labels) if subset is None else len(subset)
+    if not isinstance(batch_size, bool) and isinstance(batch_size, int) and batch_size > size:
+        raise InvalidParameterError(
+            f"{caller}(): batch_size={batch_size} exceeds the {size} images of the {pool} {split} pool{hint}."
+        )
     batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1, maximum=size)
-    return _draw(spec, images, labels, pool, batch_size, seed, bool(augment), dev)
+    return _draw(spec, images, labels, subset, batch_size, seed, bool(augment), dev)
+
+
+def _check_pool(pool, dataset: str, split: str, root, *, caller: str) -> str:
+    if pool is None:
+        return default_pool(dataset, split, root)
+    if pool not in POOLS:
+        raise InvalidParameterError(f"{caller}(): pool={pool!r} is not a pool; expected one of {list(POOLS)} or None.")
+    if pool == "probe" and (dataset not in PROBE_DATASETS or split != "train" or root is not None):
+        raise InvalidParameterError(
+            f"{caller}(): pool='probe' holds CIFAR-10 training images only; dataset={dataset!r}, split={split!r}"
+            f"{', root=' + repr(str(root)) if root is not None else ''} needs pool='full'."
+        )
+    return pool
 
 
 def _draw(spec: DatasetSpec, images, labels, pool, batch_size: int, seed: int, augment: bool, dev) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,7 @@
 
 | source | formats (first found wins, per data-dir place) |
 | --- | --- |
-| ``cifar10`` | official ``cifar-10-batches-py`` pickles; the mirror's ``cifar10/cifar10-jpeg.npz`` (decoded once, cached) |
+| ``cifar10`` | official ``cifar-10-batches-py`` pickles; a ``cifar10/cifar10-jpeg.npz`` of JPEG bytes (decoded once, cached) |
 | ``cifar100`` | official ``cifar-100-python`` pickles (``train``, ``test``) |
 | ``ImageNet16`` | NB201's ``ImageNet16`` pickles (``train_data_batch_1..10``, ``val_data``); kept: labels 1..120 -> 0..119 |
 
@@ -46,19 +46,22 @@ SOURCES: dict[str, tuple[Format, ...]] = {
     "cifar10": (
         Format("cifar10-official", "cifar-10-batches-py", "data_batch_1",
                ("cifar10/cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/data_batch_1"),
-               "extract the official CIFAR-10 python archive (cifar-10-python.tar.gz)"),
+               "extract the official CIFAR-10 python version (cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+               "`nasbench-eval data add cifar10 FOLDER`"),
         Format("cifar10-jpeg", "", "cifar10-jpeg.npz", ("cifar10/cifar10-jpeg.npz",),
-               "or copy the offline mirror's cifar10/cifar10-jpeg.npz"),
+               "or put a cifar10/cifar10-jpeg.npz in a data folder"),
     ),
     "cifar100": (
         Format("cifar100-official", "cifar-100-python", "train",
                ("cifar100/cifar-100-python/train", "cifar-100-python/train"),
-               "extract the official CIFAR-100 python archive (cifar-100-python.tar.gz)"),
+               "extract the official CIFAR-100 python version (cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+               "`nasbench-eval data add cifar100 FOLDER`"),
     ),
     "ImageNet16": (
         Format("imagenet16-official", "ImageNet16", "train_data_batch_1",
                ("ImageNet16/train_data_batch_1", "imagenet16/train_data_batch_1"),
-               "copy NAS-Bench-201's ImageNet16 folder (train_data_batch_1..10, val_data)"),
+               "get NAS-Bench-201's ImageNet16 release (train_data_batch_1..10, val_data) and run "
+               "`nasbench-eval data add ImageNet16-120 FOLDER`"),
     ),
 }
 """Source name -> its supported formats, in order of preference."""
@@ -143,7 +146,7 @@ def _open_npz(path: Path):
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise CorruptDataError(f"{path}: not a readable .npz ({err}); re-copy cifar10/cifar10-jpeg.npz from the mirror.") from err
+        raise CorruptDataError(f"{path}: not a readable .npz ({err}); re-copy the file.") from err
 
 
 def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -157,10 +160,15 @@ def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     n = len(labels)
     if offsets.shape != (n + 1,) or offsets[0] != 0 or offsets[-1] != len(jpeg) or (np.diff(offsets) <= 0).any():
         raise CorruptDataError(f"{path}: {part}_offsets does not cut {part}_jpeg into {n} non-empty images; re-copy the file.")
-    images = np.empty((n, 32, 32, 3), dtype=np.uint8)
-    for i in range(n):
-        images[i] = _decode_one(jpeg[offsets[i]:offsets[i + 1]].tobytes(), f"{path} ({part} image {i})")
-    return images, _check_labels(labels, 10, f"{path} ({part}_labels)")
+    return decode_jpegs(jpeg, offsets, f"{path} ({part})"), _check_labels(labels, 10, f"{path} ({part}_labels)")
+
+
+def decode_jpegs(jpeg: np.ndarray, offsets: np.ndarray, where: str) -> np.ndarray:
+    """uint8 (N, 32, 32, 3) RGB pixels of N concatenated JPEG files; image i is ``jpeg[offsets[i]:offsets[i+1]]``."""
+    images = np.empty((len(offsets) - 1, 32, 32, 3), dtype=np.uint8)
+    for i in range(len(images)):
+        images[i] = _decode_one(jpeg[offsets[i]:offsets[i + 1]].tobytes(), f"{where}, image {i}")
+    return images
 
 
 def _decode_one(data: bytes, where: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Per-dataset facts NAS-Bench-201 uses: classes, resolution, normalisation, crop padding.
 
-Normalisation constants are NB201's (spec/proxies.md §2.1; shared/data/cifar10/README.md), given
+Normalisation constants are NB201's (spec/proxies.md §2.1), given
 in the [0, 1] pixel scale, i.e. the published 0-255 values divided by 255.
 """
 from __future__ import annotations

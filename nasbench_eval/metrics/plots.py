@@ -14,6 +14,7 @@ import numpy as np
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .._validation import check_1d
 from ..exceptions import InvalidParameterError
@@ -26,6 +27,18 @@ from .sampling import MassCurve
 def _check_curves(curves: Mapping, kind: type, *, caller: str) -> None:
     if not isinstance(curves, Mapping) or not curves or not all(isinstance(c, kind) for c in curves.values()):
         raise InvalidParameterError(f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping of label -> {kind.__name__}.")
+
+
+def _log_x(ax, values) -> None:
+    """Log x axis with plain-number tick labels (10, 20, 50 rather than 2x10^1); the in-between ticks are labelled
+    only when the axis spans less than 1.5 decades, so labels never crowd."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    narrow = values.size > 0 and values.max() / values.min() < 10 ** 1.5
+    ax.xaxis.set_minor_formatter(plain if narrow else NullFormatter())
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:
@@ -63,7 +76,7 @@ def plot_improvement(curves: Mapping[str, ImprovementCurve], path: str | os.Path
     ax_i.axhline(0.0, ls="--", color="gray", label="random")
     ax_i.axhline(1.0, ls=":", color="black", label="best of set")
     for ax, ylabel in ((ax_m, "mean test accuracy of kept archs (%)"), (ax_i, "normalised improvement")):
-        ax.set_xscale("log")
+        _log_x(ax, first.k)
         ax.invert_xaxis()
         ax.set_xlabel("architectures kept (predicted best)")
         ax.set_ylabel(ylabel)
@@ -81,7 +94,7 @@ def _plot_threshold_curves(curves: Mapping, values: str, path, *, ylabel: str, b
         ax.plot(c.threshold, getattr(c, values), marker=".", label=label)
     first = next(iter(curves.values()))
     ax.plot(first.threshold, first.baseline, ls="--", color="gray", label=baseline)
-    ax.set_xscale("log")
+    _log_x(ax, first.threshold)
     ax.set_xlabel("test-error threshold (%)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(-0.02, 1.02)
@@ -129,17 +142,42 @@ def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title
     return _plot_threshold_curves(curves, "mass", path, ylabel="probability mass on better archs", baseline="uniform", title=title)
 
 
+HEAVY_TAIL_DECADES = 3
+"""A score whose nonzero magnitudes span more decades than this is drawn on a rank axis."""
+
+
+def _x_positions(s: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """x of every finite score and the axis note: ranks (1 = lowest) when the score is heavy-tailed, else the values."""
+    finite = s[np.isfinite(s)]
+    mags = np.abs(finite[finite != 0])
+    if mags.size and mags.max() / mags.min() > 10 ** HEAVY_TAIL_DECADES:
+        import scipy.stats
+
+        note = f"rank; values {finite.min():.3g} .. {finite.max():.3g}"
+        return scipy.stats.rankdata(finite), note
+    return finite, None
+
+
+def _failed_x(x: np.ndarray, s_bad: np.ndarray) -> np.ndarray:
+    """Where failed scores are drawn: NaN and -inf just left of the finite points, +inf just right."""
+    lo, hi = (x.min(), x.max()) if x.size else (0.0, 1.0)
+    pad = 0.06 * (hi - lo or 1.0)
+    return np.where(s_bad == np.inf, hi + pad, lo - pad)
+
+
 def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLike, *, ylabel: str = "test accuracy (%)",
                  title: str | None = None) -> Path:
     """One scatter panel per score column: score (x) vs ground truth (y), Kendall tau-b in the panel title.
 
-    The x axis is logarithmic when a score is positive and spans more than three decades
-    (synflow, params), so heavy-tailed scores stay readable.
+    A heavy-tailed score (nonzero magnitudes spanning more than `HEAVY_TAIL_DECADES` decades, e.g.
+    synflow's forty) is drawn against its rank, with its value range in the axis label. Failed
+    archs (NaN, ±inf) are not dropped: they are red crosses at the left (NaN, -inf) or right (+inf)
+    edge, counted in the legend.
 
     Parameters
     ----------
     scores : mapping of str to float64[n]
-        Score name -> raw scores (NaN / inf points are left out of the panel), aligned with `y_true`.
+        Score name -> raw scores, aligned with `y_true`.
     y_true : array-like of shape (n,)
         Ground-truth accuracy (percent).
     path : str or path-like
@@ -162,16 +200,18 @@ def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLi
         raise InvalidParameterError(f"{caller}(): scores {bad} have lengths other than len(y_true)={y.size}; expected one score per arch.")
     n = len(cols)
     ncols = min(n, 3)
-    fig = Figure(figsize=(4.2 * ncols, 3.6 * math.ceil(n / ncols)), layout="constrained")
+    fig = Figure(figsize=(4.4 * ncols, 3.8 * math.ceil(n / ncols)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols, squeeze=False)).ravel()
     for ax, (name, s) in zip(axes, cols.items()):
-        ok = np.isfinite(s) & np.isfinite(y)
-        ax.scatter(s[ok], y[ok], s=4, alpha=0.5)
-        is_log = bool(ok.any()) and s[ok].min() > 0 and s[ok].max() / s[ok].min() > 1e3
-        if is_log:
-            ax.set_xscale("log")
+        ok = np.isfinite(s)
+        x, note = _x_positions(s)
+        ax.scatter(x, y[ok], s=6, alpha=0.5, label=f"{int(ok.sum())} scored")
+        if (~ok).any():
+            ax.scatter(_failed_x(x, s[~ok]), y[~ok], s=24, marker="x", color="tab:red",
+                       label=f"{int((~ok).sum())} failed (NaN/-inf left, +inf right)")
+        ax.legend(fontsize="x-small", loc="best")
         ax.set_title(f"{name}: Kendall tau {kendall_tau(y, s):.3f}")
-        ax.set_xlabel(f"{name} (log scale)" if is_log else name)
+        ax.set_xlabel(f"{name} ({note})" if note else name)
         ax.set_ylabel(ylabel)
     for ax in axes[n:]:
         ax.set_visible(False)

@@ -27,9 +27,10 @@ from .base import ScoreRecord, Scored, check_batch, classify, evaluate, fn_optio
 from .linear_regions import random_patches
 from .profiles import profile_settings
 
-SCORING_VERSION = "1"
+SCORING_VERSION = "2"
 """Bump whenever an implementation change alters scores under unchanged settings: `settings_key` and the
-score store's keys (`nasbench_eval.scoring.store.score_key`) both carry it, so old stored scores stop matching."""
+score store's keys (`nasbench_eval.scoring.store.score_key`) both carry it, so old stored scores stop matching.
+2: CIFAR-10 batches come from the package's probe set by default."""
 
 NETWORKS = {"full": (16, 5), "narrow": (3, 1), "thin": (1, 1)}
 """Network variant -> default (C, N): §1.1, TE-NAS's narrow NTK skeleton (§1.5), thin LR net (§3.4)."""

@@ -1,7 +1,7 @@
 """The papers' published numbers, transcribed as data, and the specs of the runs that reproduce them.
 
 Every number carries the table/figure, row and column it was read from. Nothing here is computed.
-Papers (text in ``../shared/papers``):
+Papers (their text is not shipped; the tests that check these numbers against it read `$NASBENCH_EVAL_PAPERS`):
 
 * [TF] Cossu, Dimonte, Presti, "Training Free Neural Architecture Search" (NASWOT and synflow with
   random search and REA on NATS-Bench TSS), Tables I-V.

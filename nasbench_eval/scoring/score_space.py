@@ -1,7 +1,8 @@
 """Score many architectures with many proxies, resumably, through the SQLite score store.
 
 One fixed, seeded batch of real images per (proxy settings) is shared by every architecture
-(spec/proxies.md §2.1, common random numbers). Each finished score is committed to the store at
+(spec/proxies.md §2.1, common random numbers), drawn from the package's CIFAR-10 probe set by
+default (`nasbench_eval.data.proxy_batch`; ``pool="full"`` draws from the user's full split). Each finished score is committed to the store at
 once, so Ctrl-C loses nothing and a rerun skips what is done.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from .._validation import check_int
-from ..data import get_spec, proxy_batch
+from ..data import default_pool, get_spec, proxy_batch
 from ..device import resolve_device
 from ..exceptions import InvalidParameterError
 from ..proxies import get_proxy, score_arch
@@ -47,14 +48,14 @@ def resolve_proxies(names: Sequence[str] | str, *, caller: str = "score_space") 
     return keys
 
 
-def _batch_plan(proxy: str, *, dataset: str, seed: int, profile: str | None, options: dict) -> dict | None:
-    """What batch `proxy` needs: None for data-free proxies, else rows / augmentation / seed."""
+def _batch_plan(proxy: str, *, dataset: str, seed: int, profile: str | None, options: dict, pool: str) -> dict | None:
+    """What batch `proxy` needs: None for data-free proxies, else pool / rows / augmentation / seed."""
     entry = get_proxy(proxy)
     if "data-free" in entry.tags:
         return None
     settings = resolve_settings(proxy, profile, **options)
     return {
-        "dataset": dataset, "split": "train", "rows": rows_needed(proxy, profile, **options),
+        "dataset": dataset, "split": "train", "pool": pool, "rows": rows_needed(proxy, profile, **options),
         "augment": proxy in AUGMENTED, "seed": seed, "labels": entry.needs_labels,
         "normalization": settings.get("data", "nb201"),
     }
@@ -80,6 +81,7 @@ def score_space(
     store: ScoreStore | None = None,
     progress: bool = True,
     batched: bool = True,
+    pool: str | None = None,
 ) -> pd.DataFrame:
     """Score every architecture in `archs` with every proxy.
 
@@ -101,6 +103,9 @@ def score_space(
         Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
         genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to floating-point association
         (spec §6.5). Each group's scores are committed when the group finishes.
+    pool : {"probe", "full"}, optional
+        Where the image batches come from (see `nasbench_eval.data.proxy_batch`); default: the
+        probe set for CIFAR-10, the full training split for the other datasets.
 
     Returns
     -------
@@ -112,10 +117,11 @@ def score_space(
     seed = check_int("seed", seed, caller="score_space", minimum=0)
     dev = resolve_device(device)
     options = {k: v for k, v in (options or {}).items() if v is not None}
+    pool = default_pool(dataset) if pool is None else pool
     per_proxy = {p: {k: v for k, v in options.items() if k in get_proxy(p).defaults} for p in keys}
     contexts = {
         p: {"settings": settings_key(p, profile, **per_proxy[p]), "seed": seed, "device": dev.type,
-            "batch": _batch_plan(p, dataset=dataset, seed=seed, profile=profile, options=per_proxy[p])}
+            "batch": _batch_plan(p, dataset=dataset, seed=seed, profile=profile, options=per_proxy[p], pool=pool)}
         for p in keys
     }
     done = _lookup(store, archs, keys, space, dataset, contexts)
@@ -127,7 +133,7 @@ def score_space(
         bkey = repr(plan)
         if bkey not in batches:
             batches[bkey] = _shape_only_batch(dataset) if plan is None else proxy_batch(
-                dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev)
+                dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev, pool=plan["pool"])
         return batches[bkey]
 
     for proxy in dict.fromkeys(p for _, p in todo):  # missing or damaged images fail now, before any scoring
