@@ -43,7 +43,9 @@ def check_fraction(name: str, value, *, caller: str) -> float:
     try:
         f = float(value)
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError(f"{caller}(): {name}={value!r} is not a number; expected a float in [0, 1].") from err
+        raise InvalidParameterError(
+            f"{caller}(): {name}={value!r} is not a number; expected a float in [0, 1]."
+        ) from err
     if not 0.0 <= f <= 1.0 or math.isnan(f):
         raise InvalidParameterError(f"{caller}(): {name}={value!r} is out of range; expected a float in [0, 1].")
     return f

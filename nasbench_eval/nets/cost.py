@@ -42,7 +42,9 @@ def dataset_spec(dataset: str) -> tuple[int, int]:
 def count_params(net: nn.Module) -> int:
     """Number of parameter elements of `net` (each shared tensor once)."""
     if not isinstance(net, nn.Module):
-        raise InvalidParameterError(f"count_params(): net={type(net).__name__} is not an nn.Module; expected a network.")
+        raise InvalidParameterError(
+            f"count_params(): net={type(net).__name__} is not an nn.Module; expected a network."
+        )
     return sum(p.numel() for p in net.parameters())
 
 
@@ -181,7 +183,9 @@ def space_costs(arch_strs: Iterable[str], *, num_classes: int = 10, resolution: 
             f"space_costs(): arch_strs={arch_strs[:40]!r} is one string; expected an iterable of architecture strings."
         )
     strs = list(arch_strs)
-    counts = np.array([_conv_counts(Arch.from_str(s), caller="space_costs") for s in strs], dtype=np.int64).reshape(-1, 2)
+    counts = np.array([_conv_counts(Arch.from_str(s), caller="space_costs") for s in strs], dtype=np.int64).reshape(
+        -1, 2
+    )
     n3, n1 = counts[:, 0], counts[:, 1]
     return pd.DataFrame({
         "arch": pd.Series(strs, dtype=object),

@@ -61,7 +61,13 @@ def build_sss_network(channels, *, num_classes: int = 10, init: str = "torch_def
 
     def factory() -> CellNetwork:
         first = stem(3, c0)  # modules are created in registration order (see init.py)
-        body = [Cell(spec, c0, c0), ResidualBlock(c0, c1), Cell(spec, c1, c2), ResidualBlock(c2, c3), Cell(spec, c3, c4)]
+        body = [
+            Cell(spec, c0, c0),
+            ResidualBlock(c0, c1),
+            Cell(spec, c1, c2),
+            ResidualBlock(c2, c3),
+            Cell(spec, c3, c4),
+        ]
         return CellNetwork(first, body, c4, num_classes)
 
     return build_initialized(factory, init=init, seed=seed, caller="build_sss_network")

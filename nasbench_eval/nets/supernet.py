@@ -75,7 +75,9 @@ class SuperEdge(nn.Module):
         self.op_names, self.C = op_names, C
         self.ops = nn.ModuleDict({name: get_op(name, C, C) for name in op_names})
         self.split_ops: nn.ModuleList | None = None
-        self.bias: nn.Parameter | None = None  # [LZ] bias table (rows = choice combinations, C columns), set by Supernet
+        self.bias: nn.Parameter | None = (
+            None  # [LZ] bias table (rows = choice combinations, C columns), set by Supernet
+        )
 
     def split(self, n_copies: int) -> None:
         """Copy every op `n_copies` times (one copy per previous-edge choice); the originals stay for reference."""
@@ -204,7 +206,9 @@ class Supernet(CellNetwork):
     def split(self) -> None:
         """[LZ]'s split weights (D = 1): from now on edge e >= 1 uses a copy of its ops per choice of edge e-1."""
         if self.is_split:
-            raise InvalidParameterError("Supernet.split(): the weights are already split; expected a call at most once.")
+            raise InvalidParameterError(
+                "Supernet.split(): the weights are already split; expected a call at most once."
+            )
         for cell in self.cells:
             if isinstance(cell, SuperCell):
                 for e, edge in enumerate(cell.edges):
@@ -229,7 +233,9 @@ class Supernet(CellNetwork):
 
     def _router(self, arch, weights, hard, aux_skip: float):
         if (arch is None) == (weights is None):
-            raise InvalidParameterError("Supernet.forward(): got both or neither of arch and weights; expected exactly one.")
+            raise InvalidParameterError(
+                "Supernet.forward(): got both or neither of arch and weights; expected exactly one."
+            )
         if arch is not None:
             cols = self.columns(arch)
             rows = [self._bias_row(cols, e) for e in range(len(EDGES))]
@@ -244,7 +250,9 @@ class Supernet(CellNetwork):
                 f"Supernet.forward(): weights has shape {tuple(weights.shape)}; expected ({len(EDGES)}, {self.k}) for space={self.space!r}."
             )
         if self.bias_depth or self.is_split:
-            raise InvalidParameterError("Supernet.forward(): weights= with bias or split weights; expected arch= (single path) for those.")
+            raise InvalidParameterError(
+                "Supernet.forward(): weights= with bias or split weights; expected arch= (single path) for those."
+            )
         idx = None if hard is None else [int(i) for i in hard]
 
         def route(e, edge, x):
@@ -256,7 +264,9 @@ class Supernet(CellNetwork):
     def path_state_dict(self, arch) -> dict[str, torch.Tensor]:
         """State dict of ``build_network(arch, C=self.C, N=self.N, num_classes=self.num_classes)`` holding this path's weights."""
         if self.bias_depth:
-            raise InvalidParameterError("Supernet.path_state_dict(): bias weights have no place in a stand-alone network; expected bias_depth=0.")
+            raise InvalidParameterError(
+                "Supernet.path_state_dict(): bias weights have no place in a stand-alone network; expected bias_depth=0."
+            )
         cols = self.columns(arch)
         out = {}
         for name, tensor in self.state_dict().items():

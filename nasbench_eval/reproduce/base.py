@@ -134,7 +134,10 @@ def tail_lines(result: dict, sources) -> list[str]:
     lines += ["", "Sources of the published numbers:"] + [f"- {s}" for s in sorted(set(sources))]
     if "provenance" in result:
         p = result["provenance"]
-        lines += ["", f"Run: {p['date']} on {p['device']}, torch {p['torch']}, commit {p['git_commit']}: `{p['command']}`"]
+        lines += [
+            "",
+            f"Run: {p['date']} on {p['device']}, torch {p['torch']}, commit {p['git_commit']}: `{p['command']}`",
+        ]
     return lines
 
 

@@ -19,9 +19,13 @@ from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_gri
 from .published import Published
 
 PUP = "Picking up the pieces: separately evaluating supernet training and architecture selection (anonymous, under review)"
-LABELS = MappingProxyType({"darts": "darts", "darts_minus": "darts-", "snas": "snas", "gdas": "gdas", "drnas": "dirichlet"})
+LABELS = MappingProxyType(
+    {"darts": "darts", "darts_minus": "darts-", "snas": "snas", "gdas": "gdas", "drnas": "dirichlet"}
+)
 """Our Stage-1 method keys -> [PUP]'s row names."""
-COLUMNS = MappingProxyType({"prune": "prune", "valid": "valid", "synflow": "synflow", "jacob_cov": "jac cov", "perturb": "perturb"})
+COLUMNS = MappingProxyType(
+    {"prune": "prune", "valid": "valid", "synflow": "synflow", "jacob_cov": "jac cov", "perturb": "perturb"}
+)
 """Our selector keys -> [PUP]'s column names."""
 
 # [PUP] Table 2 (CIFAR-10, NB201): row -> test error (%) mean, std per column prune, valid, synflow, jac cov, perturb
@@ -38,8 +42,10 @@ TABLE2 = MappingProxyType({
 })
 """(method, selector) -> published test error (%)."""
 
-_RELIANCE_SOURCE = ("spec/metrics.md §11.2: CIFAR-10 R_I / R_U test accuracies read from [PUP]'s released baseline files "
-                    "two_stage/baselines/nasbench201/search2.pickle (R_I) and search22.pickle (R_U), seeds 10-12")
+_RELIANCE_SOURCE = (
+    "spec/metrics.md §11.2: CIFAR-10 R_I / R_U test accuracies read from [PUP]'s released baseline files "
+    "two_stage/baselines/nasbench201/search2.pickle (R_I) and search22.pickle (R_U), seeds 10-12"
+)
 PUBLISHED_DIST_RELIANCE = MappingProxyType({
     "valid": Published(5.33, 1.54, _RELIANCE_SOURCE), "synflow": Published(0.47, 0.52, _RELIANCE_SOURCE),
     "jacob_cov": Published(2.18, 1.00, _RELIANCE_SOURCE), "perturb": Published(-0.01, 0.02, _RELIANCE_SOURCE),
@@ -100,9 +106,19 @@ def _rows(summary: dict) -> list[dict]:
             continue
         pub = _published_dict(TABLE2.get((r["stage1"], r["selector"])))
         ours = stat(r["test_error"]["values"])
-        rows.append({"stage1": r["stage1"], "label": LABELS[r["stage1"]], "selector": r["selector"], "seeds": r["seeds"],
-                     "published": pub, "ours": ours, "diff": _diff(ours, pub), "regret": stat(r["regret"]["values"]),
-                     "archs": r["archs"]})
+        rows.append(
+            {
+                "stage1": r["stage1"],
+                "label": LABELS[r["stage1"]],
+                "selector": r["selector"],
+                "seeds": r["seeds"],
+                "published": pub,
+                "ours": ours,
+                "diff": _diff(ours, pub),
+                "regret": stat(r["regret"]["values"]),
+                "archs": r["archs"],
+            }
+        )
     return rows
 
 
@@ -111,8 +127,17 @@ def _reliance(summary: dict) -> list[dict]:
     for sel, r in summary["reliance"].items():
         pub = _published_dict(PUBLISHED_DIST_RELIANCE.get(sel))
         dist = stat(r["dist"]["values"])
-        out.append({"selector": sel, "seeds": r["seeds"], **{b: stat(r[b]["values"]) for b in BASELINES},
-                    "dist": dist, "wts": stat(r["wts"]["values"]), "published_dist": pub, "diff_dist": _diff(dist, pub)})
+        out.append(
+            {
+                "selector": sel,
+                "seeds": r["seeds"],
+                **{b: stat(r[b]["values"]) for b in BASELINES},
+                "dist": dist,
+                "wts": stat(r["wts"]["values"]),
+                "published_dist": pub,
+                "diff_dist": _diff(dist, pub),
+            }
+        )
     return out
 
 
@@ -144,9 +169,11 @@ def _settings_line(result: dict) -> str:
     s = result["settings"]
     images = "all" if s["n_train"] is None else f"{s['n_train']} train / {s['n_valid']} valid"
     over = {**s["hparams"], **{f"{m}.{k}": v for m, hp in s["method_hparams"].items() for k, v in hp.items()}}
-    return (f"Settings: seeds {s['seeds']}; Stage-1 overrides of the method defaults {over or 'none'}; images {images}; "
-            f"Stage-2 {s['n_samples']} draws, {s['bn_batches']} BN batches, {s['n_eval']} eval images; "
-            f"Stage-1 quality on {s['stage1_sample'] or 'all'} archs. Work this call: {result['grid']['computed']}.")
+    return (
+        f"Settings: seeds {s['seeds']}; Stage-1 overrides of the method defaults {over or 'none'}; images {images}; "
+        f"Stage-2 {s['n_samples']} draws, {s['bn_batches']} BN batches, {s['n_eval']} eval images; "
+        f"Stage-1 quality on {s['stage1_sample'] or 'all'} archs. Work this call: {result['grid']['computed']}."
+    )
 
 
 def _number(x: float, fmt: str) -> str:
@@ -154,8 +181,12 @@ def _number(x: float, fmt: str) -> str:
 
 
 def _combination_lines(comb: dict) -> list[str]:
-    lines = ["", "Combination score (spec §8; lower = predicted better; NaN where a rank is undefined). Kendall tau between "
-                 f"-score and the observed accuracy: {_signed(comb['kendall_tau_score_vs_observed'])}", ""]
+    lines = [
+        "",
+        "Combination score (spec §8; lower = predicted better; NaN where a rank is undefined). Kendall tau between "
+        f"-score and the observed accuracy: {_signed(comb['kendall_tau_score_vs_observed'])}",
+        "",
+    ]
     rows = [[LABELS.get(o["stage1"], o["stage1"]), COLUMNS[o["selector"]], _number(o["score"], "g"),
              _number(100 - o["observed_test_acc"], ".2f")] for o in comb["order"]]
     return lines + md_table(["Stage-1", "Stage-2", "score", "observed test error"], rows)
@@ -166,7 +197,9 @@ def markdown(result: dict) -> str:
     lines = head_lines(result) + [_settings_line(result), ""]
     rows = [[r["label"], COLUMNS[r["selector"]], _text(r["published"]), r["ours"]["text"], _signed(r["diff"]),
              r["regret"]["text"], str(len(r["seeds"]))] for r in result["rows"]]
-    lines += md_table(["Stage-1", "Stage-2", "test error published", "test error ours", "Δ", "regret ours", "seeds"], rows)
+    lines += md_table(
+        ["Stage-1", "Stage-2", "test error published", "test error ours", "Δ", "regret ours", "seeds"], rows
+    )
     if result["reliance"]:
         lines += ["", "Reliance on the baselines (accuracy points, spec §7.3):", ""]
         rel = [[COLUMNS[r["selector"]], _text(r["published_dist"]), r["dist"]["text"], _signed(r["diff_dist"]),
@@ -184,12 +217,24 @@ def frame(result: dict) -> pd.DataFrame:
     out = []
     for r in result["rows"]:
         pub = r["published"] or {}
-        out.append({"experiment": result["experiment"], "quick": result["quick"], "epochs_override": result["epochs_override"],
-                    "stage1": r["stage1"], "stage2": r["selector"], "n_seeds": len(r["seeds"]),
-                    "published_test_error_mean": pub.get("mean"), "published_test_error_std": pub.get("std"),
-                    "ours_test_error_mean": r["ours"]["mean"], "ours_test_error_std": r["ours"]["std"], "diff": r["diff"],
-                    "ours_regret_mean": r["regret"]["mean"], "ours_regret_std": r["regret"]["std"],
-                    "archs": ";".join(a or "none" for a in r["archs"])})
+        out.append(
+            {
+                "experiment": result["experiment"],
+                "quick": result["quick"],
+                "epochs_override": result["epochs_override"],
+                "stage1": r["stage1"],
+                "stage2": r["selector"],
+                "n_seeds": len(r["seeds"]),
+                "published_test_error_mean": pub.get("mean"),
+                "published_test_error_std": pub.get("std"),
+                "ours_test_error_mean": r["ours"]["mean"],
+                "ours_test_error_std": r["ours"]["std"],
+                "diff": r["diff"],
+                "ours_regret_mean": r["regret"]["mean"],
+                "ours_regret_std": r["regret"]["std"],
+                "archs": ";".join(a or "none" for a in r["archs"]),
+            }
+        )
     return pd.DataFrame(out)
 
 

@@ -379,7 +379,12 @@ def _settings(profile, ntk_options: dict, lr_options: dict, *, caller: str) -> t
 def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tensor:
     x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
     res = DATASET_SPECS[dataset].resolution
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (3, res, res) or not x.is_floating_point():
+    if (
+        not isinstance(x, torch.Tensor)
+        or x.ndim != 4
+        or tuple(x.shape[1:]) != (3, res, res)
+        or not x.is_floating_point()
+    ):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise InvalidParameterError(
             f"{caller}(): batch x={shape!r} is not an image batch; "

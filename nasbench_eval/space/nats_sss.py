@@ -36,14 +36,18 @@ class SizeArch:
             )
         for c in chans:
             if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or int(c) not in CHANNELS:
-                raise InvalidParameterError(f"SizeArch(): channel {c!r} is not allowed; expected one of {list(CHANNELS)}.")
+                raise InvalidParameterError(
+                    f"SizeArch(): channel {c!r} is not allowed; expected one of {list(CHANNELS)}."
+                )
         object.__setattr__(self, "channels", tuple(int(c) for c in chans))
 
     @classmethod
     def from_str(cls, text: str) -> "SizeArch":
         """Parse ``"C1:C2:C3:C4:C5"``."""
         if not isinstance(text, str):
-            raise InvalidParameterError(f"SizeArch.from_str(): text={text!r} is not a string; expected 'C1:C2:C3:C4:C5'.")
+            raise InvalidParameterError(
+                f"SizeArch.from_str(): text={text!r} is not a string; expected 'C1:C2:C3:C4:C5'."
+            )
         parts = text.strip().split(":")
         if len(parts) != NUM_LAYERS or not all(p.strip().isdigit() for p in parts):
             raise InvalidParameterError(

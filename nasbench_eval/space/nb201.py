@@ -40,7 +40,9 @@ def _op_name(op, *, caller: str) -> str:
         return op
     if isinstance(op, (int, np.integer)) and not isinstance(op, bool) and 0 <= op < NUM_OPS:
         return OPS[int(op)]
-    raise InvalidParameterError(f"{caller}: op {op!r} is neither an op name nor an index 0..{NUM_OPS - 1}; expected one of {list(OPS)}.")
+    raise InvalidParameterError(
+        f"{caller}: op {op!r} is neither an op name nor an index 0..{NUM_OPS - 1}; expected one of {list(OPS)}."
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -101,7 +103,9 @@ class Arch:
         try:
             items = list(code)
         except TypeError as err:
-            raise InvalidParameterError(f"Arch.from_code(): code={code!r} is not a sequence; expected 6 op indices 0..4.") from err
+            raise InvalidParameterError(
+                f"Arch.from_code(): code={code!r} is not a sequence; expected 6 op indices 0..4."
+            ) from err
         if any(isinstance(c, str) for c in items):
             raise InvalidParameterError(f"Arch.from_code(): code={code!r} holds strings; expected 6 op indices 0..4.")
         return cls(tuple(items))
@@ -110,7 +114,9 @@ class Arch:
     def from_product_index(cls, k: int) -> "Arch":
         """Inverse of `product_index` (a product order over ops, NOT the benchmark index)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < NUM_ARCHS:
-            raise InvalidParameterError(f"Arch.from_product_index(): k={k!r} is out of range; expected an int in 0..{NUM_ARCHS - 1}.")
+            raise InvalidParameterError(
+                f"Arch.from_product_index(): k={k!r} is out of range; expected an int in 0..{NUM_ARCHS - 1}."
+            )
         return cls(tuple(int(d) for d in np.unravel_index(int(k), (NUM_OPS,) * NUM_EDGES)))
 
     @property
