@@ -176,7 +176,8 @@ def main(argv=None) -> int:
         rows.append(table_row(ablation, res.summary, runs / ablation))
         r = rows[-1]
         print(
-            f"{r['method']:<10} acc {r['test_acc']:6.2f}%  params {r['params_millions']:.3f} M  memory {r['memory_gb']:.2f} GiB  "
+            f"{r['method']:<10} acc {r['test_acc']:6.2f}%  params {r['params_millions']:.3f} M  memory "
+            f"{r['memory_gb']:.2f} GiB  "
             f"search {r['search_hours']:.3f} h  total {r['total_hours']:.3f} h",
             flush=True,
         )
@@ -189,7 +190,8 @@ def main(argv=None) -> int:
             "config": cfg.to_dict(),
             "n_train": len(data[0]),
             "n_test": len(data[1]),
-            "note": "reduced scale; paper: 15 cycles, 600 final epochs, C=64 (hours below are this device's wall hours; "
+            "note": "reduced scale; paper: 15 cycles, 600 final epochs, C=64 "
+                    "(hours below are this device's wall hours; "
             "a resumed run sums the seconds of its pieces)",
         },
         "rows": rows,

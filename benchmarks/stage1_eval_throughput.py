@@ -9,8 +9,10 @@ of the first group with the single-path forward, and writes
 device, torch version, git commit) and the machine's load average before and after, which shows
 how much other jobs shared the processor.
 
-    OMP_NUM_THREADS=1 python benchmarks/stage1_eval_throughput.py --device cpu --archs 16 --bn-batches 2 --n-eval 512 --group-sizes 1,4 --repeats 2
-    python benchmarks/stage1_eval_throughput.py --device cuda --archs 512 --bn-batches 20 --n-eval 5000 --group-sizes auto,16,64
+    OMP_NUM_THREADS=1 python benchmarks/stage1_eval_throughput.py --device cpu --archs 16 --bn-batches 2 \
+        --n-eval 512 --group-sizes 1,4 --repeats 2
+    python benchmarks/stage1_eval_throughput.py --device cuda --archs 512 --bn-batches 20 --n-eval 5000 \
+        --group-sizes auto,16,64
 """
 from __future__ import annotations
 
@@ -164,7 +166,8 @@ def main(argv=None) -> int:
             "seed": args.seed,
             "forward_passes_per_arch": len(bn) + len(valid),
         },
-        "timing": f"wall seconds per variant over all {len(archs)} archs, {args.repeats} interleaved repeat(s); rates from the fastest",
+        "timing": f"wall seconds per variant over all {len(archs)} archs, {args.repeats} interleaved repeat(s); rates "
+                  "from the fastest",
         "one_at_a_time": {
             "seconds": seq,
             "archs_per_s": len(archs) / t_seq,

@@ -139,7 +139,8 @@ def main(argv=None) -> int:
     p.add_argument(
         "--runs-dir",
         default=None,
-        help="keep the run directories here and reuse those already trained with the same settings (default: a temporary folder)",
+        help="keep the run directories here and reuse those already trained with the same settings "
+             "(default: a temporary folder)",
     )
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)

@@ -73,7 +73,8 @@ def check_paired_scores(y_true, y_score, *, caller: str, nan_policy: str = "omit
     s = check_1d("y_score", y_score, caller=caller)
     if len(t) != len(s):
         raise InvalidParameterError(
-            f"{caller}(): y_true and y_score have lengths {len(t)} and {len(s)}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and y_score have lengths {len(t)} and {len(s)}; expected equal lengths "
+            "(one entry per arch)."
         )
     bad = np.isnan(t) | np.isnan(s)
     if bad.any():

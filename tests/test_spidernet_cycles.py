@@ -133,9 +133,8 @@ def test_final_training_deadheads_after_each_epoch_once_the_window_is_full(tmp_p
     dead = {tuple(k) for r in rows[1:] for k in r["deadheaded"]}
     assert dead and set(res.model.op_keys()) == set(SpiderNet(C=2, reductions=1).op_keys()) - dead
     opt = torch.load(tmp_path / "checkpoints" / "final.pt", weights_only=True)["optimizer"]
-    assert sum(len(g["params"]) for g in opt["param_groups"]) == len(
-        list(res.model.parameters())
-    )  # deleted ops left SGD
+    # deleted ops left SGD
+    assert sum(len(g["params"]) for g in opt["param_groups"]) == len(list(res.model.parameters()))
     assert DeletionPlan.from_run(tmp_path) == DeletionPlan((), len(dead))
 
 
@@ -345,6 +344,5 @@ def test_gpu_run_measures_memory_on_the_device(tmp_path):
     assert next(res.model.parameters()).is_cuda
     net = SpiderNet(C=2, reductions=1, seed=0).cuda()
     batch = data[0].batch(torch.arange(32, device="cuda"))
-    assert measured_mutation_bytes(net, (1, 2, 3), batch) > mutation_bytes(
-        net, (1, 2, 3)
-    )  # + grads, activations, momentum
+    # measured > modelled: + grads, activations, momentum
+    assert measured_mutation_bytes(net, (1, 2, 3), batch) > mutation_bytes(net, (1, 2, 3))

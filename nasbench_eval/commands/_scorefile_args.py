@@ -29,7 +29,8 @@ def add_scorefile_arguments(p) -> None:
         "--lower-is-better",
         default="",
         metavar="COL,...",
-        help="columns to negate before ranking (registered lower-is-better proxies such as ntk_cond are negated anyway)",
+        help="columns to negate before ranking "
+        "(registered lower-is-better proxies such as ntk_cond are negated anyway)",
     )
     p.add_argument("--out", help="output PNG (default: <scores stem>_<command>.png next to the scores file)")
 

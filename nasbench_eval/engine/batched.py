@@ -235,7 +235,8 @@ def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
     bad = [str(a) for a in parsed if not isinstance(a, Arch)]
     if bad:
         raise InvalidParameterError(
-            f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings (score sss archs with score_arch)."
+            f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings "
+            "(score sss archs with score_arch)."
         )
     num_classes, x, y, need = check_image_batch(
         entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller

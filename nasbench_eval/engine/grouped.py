@@ -22,8 +22,9 @@ ReLU sites are reported to an optional *observer* ``observer(pre_activation, idx
 that order); NASWOT and linear regions build their per-arch codes from it.
 
 >>> from nasbench_eval.nets import build_network
->>> nets = [build_network(a, C=4, N=1, seed=0) for a in ("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|",
-...                                                      "|skip_connect~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")]
+>>> archs = ("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|",
+...          "|skip_connect~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")
+>>> nets = [build_network(a, C=4, N=1, seed=0) for a in archs]
 >>> GroupedNetwork(nets)(torch.zeros(2, 3, 32, 32)).shape        # (A, B, K)
 torch.Size([2, 2, 10])
 """

@@ -51,13 +51,15 @@ def _common(preds: list[np.ndarray], ids, *, caller: str) -> list[np.ndarray]:
     if ids is None:
         if len({p.size for p in preds}) > 1:
             raise InvalidParameterError(
-                f"{caller}(): preds have lengths {[p.size for p in preds]}; expected equal lengths, or pass ids to intersect."
+                f"{caller}(): preds have lengths {[p.size for p in preds]}; expected equal lengths, or pass ids to "
+                "intersect."
             )
         return preds
     ids = [list(i) for i in ids]
     if len(ids) != len(preds) or any(len(i) != p.size for i, p in zip(ids, preds)):
         raise InvalidParameterError(
-            f"{caller}(): ids has lengths {[len(i) for i in ids]}; expected one id per prediction in each of the {len(preds)} arrays."
+            f"{caller}(): ids has lengths {[len(i) for i in ids]}; expected one id per prediction in each of the "
+            f"{len(preds)} arrays."
         )
     if any(len(set(i)) != len(i) for i in ids):
         raise InvalidParameterError(

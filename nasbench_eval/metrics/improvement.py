@@ -109,7 +109,8 @@ def improvement_curve(y_true, y_score, *, k_min: int = 10, tie_break: str = "ave
     n = acc.size
     if n == 0:
         raise InvalidParameterError(
-            f"{caller}(): no architecture with ground truth is left ({int((~keep).sum())} NaN rows dropped); expected at least one."
+            f"{caller}(): no architecture with ground truth is left ({int((~keep).sum())} NaN rows dropped); expected "
+            "at least one."
         )
     k_min = check_int("k_min", k_min, caller=caller, minimum=1, maximum=n)
     m = _mean_of_top(acc, _score_groups(pred), tie_break)[: n - k_min + 1]
@@ -127,7 +128,8 @@ def _aligned(y_true, y_score, *, caller: str) -> tuple[np.ndarray, np.ndarray]:
     pred = check_1d("y_score", y_score, caller=caller)
     if acc.size != pred.size:
         raise InvalidParameterError(
-            f"{caller}(): y_true and y_score have lengths {acc.size} and {pred.size}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and y_score have lengths {acc.size} and {pred.size}; expected equal lengths "
+            "(one entry per arch)."
         )
     return acc, pred
 

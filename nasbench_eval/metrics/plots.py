@@ -26,7 +26,8 @@ from .sampling import MassCurve
 def _check_curves(curves: Mapping, kind: type, *, caller: str) -> None:
     if not isinstance(curves, Mapping) or not curves or not all(isinstance(c, kind) for c in curves.values()):
         raise InvalidParameterError(
-            f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping of label -> {kind.__name__}."
+            f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping "
+            f"of label -> {kind.__name__}."
         )
 
 

@@ -77,7 +77,8 @@ def top_arch_recall_curve(y_true, y_score, *, n_groups: int | None = 25, positio
     n = lv.true_top.shape[1]
     if pred.size != n:
         raise InvalidParameterError(
-            f"{caller}(): y_true and y_score have lengths {n} and {pred.size}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and y_score have lengths {n} and {pred.size}; expected equal lengths "
+            "(one entry per arch)."
         )
     pred = np.where(np.isnan(pred), -np.inf, pred)
     cut = np.sort(pred)[::-1][lv.positions]

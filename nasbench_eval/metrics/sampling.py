@@ -75,7 +75,8 @@ def edge_probs(params, *, kind: str = "softmax") -> np.ndarray:
     if kind == "dirichlet":
         if not (np.isfinite(arr).all() and (arr > 0).all()):
             raise InvalidParameterError(
-                f"{caller}(): params has {int((~(np.isfinite(arr) & (arr > 0))).sum())} non-positive or infinite concentrations; expected beta > 0 for kind='dirichlet'."
+                f"{caller}(): params has {int((~(np.isfinite(arr) & (arr > 0))).sum())} non-positive or infinite "
+                "concentrations; expected beta > 0 for kind='dirichlet'."
             )
         return arr / arr.sum(axis=1, keepdims=True)
     return _check_probs(arr, caller=caller)
@@ -84,13 +85,15 @@ def edge_probs(params, *, kind: str = "softmax") -> np.ndarray:
 def _check_probs(arr: np.ndarray, *, caller: str) -> np.ndarray:
     if (arr < 0).any() or not np.isfinite(arr).all():
         raise InvalidParameterError(
-            f"{caller}(): probs has {int((~np.isfinite(arr) | (arr < 0)).sum())} negative or infinite entries; expected probabilities in [0, 1]."
+            f"{caller}(): probs has {int((~np.isfinite(arr) | (arr < 0)).sum())} negative or infinite entries; "
+            "expected probabilities in [0, 1]."
         )
     sums = arr.sum(axis=1)
     bad = np.abs(sums - 1.0) > 1e-6
     if bad.any():
         raise InvalidParameterError(
-            f"{caller}(): probs rows {np.flatnonzero(bad).tolist()} sum to {sums[bad].round(6).tolist()}; expected every row to sum to 1 (within 1e-6)."
+            f"{caller}(): probs rows {np.flatnonzero(bad).tolist()} sum to {sums[bad].round(6).tolist()}; expected "
+            "every row to sum to 1 (within 1e-6)."
         )
     return arr
 
@@ -99,7 +102,8 @@ def _check_codes(codes, n_edges: int, n_ops: int, *, caller: str) -> np.ndarray:
     arr = np.asarray(codes)
     if arr.ndim != 2 or arr.shape[1] != n_edges or not np.issubdtype(arr.dtype, np.integer):
         raise InvalidParameterError(
-            f"{caller}(): codes has shape {arr.shape} and dtype {arr.dtype}; expected integers of shape (n_archs, {n_edges})."
+            f"{caller}(): codes has shape {arr.shape} and dtype {arr.dtype}; expected integers of shape "
+            f"(n_archs, {n_edges})."
         )
     if arr.size and (arr.min() < 0 or arr.max() >= n_ops):
         raise InvalidParameterError(
@@ -230,11 +234,13 @@ def mass_curve(y_true, arch_prob, *, n_groups: int | None = 25, positions: Seque
     n = lv.true_top.shape[1]
     if pi.size != n:
         raise InvalidParameterError(
-            f"{caller}(): y_true and arch_prob have lengths {n} and {pi.size}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and arch_prob have lengths {n} and {pi.size}; expected equal lengths "
+            "(one entry per arch)."
         )
     if np.isnan(pi).any() or (pi < 0).any():
         raise InvalidParameterError(
-            f"{caller}(): arch_prob has {int((np.isnan(pi) | (pi < 0)).sum())} NaN or negative entries; expected probabilities >= 0."
+            f"{caller}(): arch_prob has {int((np.isnan(pi) | (pi < 0)).sum())} NaN or negative entries; expected "
+            "probabilities >= 0."
         )
     n_true = lv.true_top.sum(axis=1)
     return MassCurve(

@@ -66,7 +66,8 @@ def _check_len(acc: np.ndarray, y_score, *, caller: str) -> None:
         raise InvalidParameterError(f"{caller}(): y_true is empty; expected at least one architecture.")
     if acc.size != n:
         raise InvalidParameterError(
-            f"{caller}(): y_true and y_score have lengths {acc.size} and {n}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and y_score have lengths {acc.size} and {n}; expected equal lengths "
+            "(one entry per arch)."
         )
 
 

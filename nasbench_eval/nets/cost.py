@@ -133,7 +133,8 @@ def _check_resolution(resolution, *, caller: str) -> int:
     R = check_int("resolution", resolution, caller=caller, minimum=4)
     if R % 4:
         raise InvalidParameterError(
-            f"{caller}(): resolution={resolution!r} is not a multiple of 4; expected e.g. 32 (CIFAR) or 16 (ImageNet16-120)."
+            f"{caller}(): resolution={resolution!r} is not a multiple of 4; expected e.g. 32 (CIFAR) or 16 "
+            "(ImageNet16-120)."
         )
     return R
 

@@ -34,7 +34,8 @@ def _size_arch(channels, *, caller: str) -> SizeArch:
         return SizeArch(tuple(channels))
     except TypeError as err:
         raise InvalidParameterError(
-            f"{caller}(): channels={channels!r} is not a size architecture; expected a SizeArch, 'c0:c1:c2:c3:c4' or 5 ints."
+            f"{caller}(): channels={channels!r} is not a size architecture; expected a SizeArch, 'c0:c1:c2:c3:c4' or 5 "
+            "ints."
         ) from err
 
 

@@ -67,11 +67,13 @@ def _check_settings(entry, s: dict, *, caller: str) -> dict:
         )
     if s["network"] == "thin" and s.get("inputs") != "patches":
         raise InvalidParameterError(
-            f"{caller}(): network='thin' takes 1x3x3 patches, which only lr_count feeds; expected network='full' or 'narrow' for {entry.name!r}."
+            f"{caller}(): network='thin' takes 1x3x3 patches, which only lr_count feeds; expected network='full' or "
+            f"'narrow' for {entry.name!r}."
         )
     if s.get("inputs") == "patches" and s["network"] != "thin":
         raise InvalidParameterError(
-            f"{caller}(): network={s['network']!r} needs images, but inputs='patches'; pass inputs='images' or network='thin'."
+            f"{caller}(): network={s['network']!r} needs images, but inputs='patches'; pass inputs='images' or "
+            "network='thin'."
         )
     if s["network"] == "thin" and s["C"] not in (None, 1):
         raise InvalidParameterError(
@@ -292,13 +294,15 @@ def check_image_batch(entry, batch, *, dataset: str, settings: dict, profile, op
     x, y = check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
     if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
         raise InvalidParameterError(
-            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
+            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for "
+            f"dataset={dataset!r}."
         )
     need = rows_needed(entry.name, profile, **options)
     if len(x) < need:
         raise InvalidParameterError(
             f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need} with these settings "
-            f"(batch_size={settings['batch_size']}, repeats={settings['repeats']}, repeat_data={settings['repeat_data']!r}); "
+            f"(batch_size={settings['batch_size']}, repeats={settings['repeats']}, "
+            f"repeat_data={settings['repeat_data']!r}); "
             "supply more rows (see rows_needed()) or pass repeat_data='same'."
         )
     return num_classes, x, y, need

@@ -216,7 +216,8 @@ def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
 
 
 def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
-    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically, (`run_dir`, True)."""
+    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically,
+    (`run_dir`, True)."""
     if all((run_dir / f).is_file() for f in RUN_FILES):
         return run_dir, False
     tmp = run_dir.with_name(run_dir.name + ".partial")
@@ -305,7 +306,8 @@ class _Grid:
         return key, run_dir
 
     def stage1_quality(self, seed: int, trained: dict[str, tuple[str, Path]]) -> dict:
-        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared sample)."""
+        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared
+        sample)."""
         s = self.spec
 
         def compute():

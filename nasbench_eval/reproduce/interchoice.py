@@ -29,11 +29,8 @@ from .grid import cached_json, check_settings, ensure_run, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"
-PAPER_SEEDS = (
-    0,
-    1,
-    2,
-)  # "the three super-networks in every experiment are always trained with seeds {0, 1, 2}" (App. B)
+# "the three super-networks in every experiment are always trained with seeds {0, 1, 2}" (App. B)
+PAPER_SEEDS = (0, 1, 2)
 PAPER_EPOCHS = SPOS_DEFAULTS["epochs"]   # 250 (Table 5)
 SPACES = ("full", "no_none", "only_conv")
 SPACE_LABELS = MappingProxyType({"full": "full", "no_none": "no Zero", "only_conv": "only Conv"})
@@ -85,16 +82,16 @@ NOTES = (
     "Curves: mean benchmark test accuracy (CIFAR-10, 200 epochs) of the architectures the supernets rank best, as the "
     "predicted-worst are discarded one by one (spec §3), mean ± std (ddof=0) over the seeds' supernets, shown down to "
     "10 kept; each space uses one seeded sample of 1,000 architectures (all 64 in only_conv) shared by every variant.",
-    "Predictions: BatchNorm statistics adapted with 20 train-half batches per architecture, not reset ([LZ] App. B), then "
-    "top-1 on 5,000 valid-half images.",
-    "Training: SPOS with [LZ] Table 5 (SGD 0.025 cosine to 1e-5, momentum 0.9, weight decay 3e-4 not on BatchNorm, batch "
-    "256, 250 epochs, pixel shift 4 + flips, 2 cells per stage, C=16). Difference: [LZ] trains on 45,000 CIFAR-10 "
-    "images and withholds 5,000; we use NB201's 25,000 / 25,000 halves (nasbench_eval.train.data), so 250 epochs are "
-    "about 55% of [LZ]'s optimisation steps.",
-    "Split variants split at 125 / 175 / 200 of 250 epochs; with --epochs E the split epochs scale to round(s * E / 250), "
-    "kept inside 1..E-1.",
-    "Published numbers: Fig. 4 has none (plot only). Table 1's training times are from one 1080 Ti; compare the relative "
-    "increase over the baseline, not the seconds. Table 2 (self-consistency) is on SubImageNet; our NB201 "
+    "Predictions: BatchNorm statistics adapted with 20 train-half batches per architecture, not reset ([LZ] App. B), "
+    "then top-1 on 5,000 valid-half images.",
+    "Training: SPOS with [LZ] Table 5 (SGD 0.025 cosine to 1e-5, momentum 0.9, weight decay 3e-4 not on BatchNorm, "
+    "batch 256, 250 epochs, pixel shift 4 + flips, 2 cells per stage, C=16). Difference: [LZ] trains on 45,000 "
+    "CIFAR-10 images and withholds 5,000; we use NB201's 25,000 / 25,000 halves (nasbench_eval.train.data), so 250 "
+    "epochs are about 55% of [LZ]'s optimisation steps.",
+    "Split variants split at 125 / 175 / 200 of 250 epochs; with --epochs E the split epochs scale to round(s * E / "
+    "250), kept inside 1..E-1.",
+    "Published numbers: Fig. 4 has none (plot only). Table 1's training times are from one 1080 Ti; compare the "
+    "relative increase over the baseline, not the seconds. Table 2 (self-consistency) is on SubImageNet; our NB201 "
     "self-consistency (mean pairwise Kendall tau of the seeds' predictions) has no published counterpart.",
 )
 
@@ -145,7 +142,8 @@ class _Work:
         return run_dir
 
     def evaluate(self, space: str, run_dirs: dict) -> dict:
-        """Predictions of every run of `space` on one shared sample, summarised per variant (cached per space and seeds)."""
+        """Predictions of every run of `space` on one shared sample, summarised per variant (cached per space and
+        seeds)."""
 
         def compute():
             flat = [d for dirs in run_dirs.values() for d in dirs]
@@ -253,7 +251,8 @@ def _title(ctx: ReproductionContext) -> str:
 
 
 def plot_curves(curves: dict, path, *, title: str | None = None):
-    """Fig. 4's layout: rows bias / split variants (baseline in both), columns subspaces; mean ± std accuracy of the kept archs."""
+    """Fig. 4's layout: rows bias / split variants (baseline in both), columns subspaces; mean ± std accuracy of the
+    kept archs."""
     fig = Figure(figsize=(13, 7), layout="constrained")
     axes = fig.subplots(2, len(curves), squeeze=False)
     for col, (space, by_variant) in enumerate(curves.items()):
@@ -297,7 +296,8 @@ def _pub_text(row: dict, key: str, fmt: str) -> str:
 
 
 def markdown(result: dict) -> str:
-    """Per subspace and variant: M(10), I(10), Kendall tau, self-consistency, training time vs [LZ] Table 1; the checks."""
+    """Per subspace and variant: M(10), I(10), Kendall tau, self-consistency, training time vs [LZ] Table 1; the
+    checks."""
     s = result["settings"]
     lines = head_lines(result) + [
         f"Settings: seeds {s['seeds']}; Stage-1 overrides of [LZ] Table 5 per variant {s['hparams']}; "

@@ -18,7 +18,8 @@ from .base import Reproduction, ReproductionContext, head_lines, header, md_tabl
 from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from .published import Published
 
-PUP = "Picking up the pieces: separately evaluating supernet training and architecture selection (anonymous, under review)"
+PUP = ("Picking up the pieces: separately evaluating supernet training and architecture selection "
+       "(anonymous, under review)")
 LABELS = MappingProxyType(
     {"darts": "darts", "darts_minus": "darts-", "snas": "snas", "gdas": "gdas", "drnas": "dirichlet"}
 )
@@ -61,18 +62,19 @@ QUICK_HPARAMS = {"epochs": 1, "batch_size": 32, "cells_per_stage": 1, "C": 4}
 NOTES = (
     "Test error = 100 - the NB201 200-epoch CIFAR-10 test accuracy (mean over the benchmark's seeds) of the selected "
     "architecture, rounded to 2 decimals first as [PUP]'s tables were (spec §10.1); mean ± std (ddof=0) over seeds.",
-    "Stage-1: [PUP]'s code defaults (DARTS-PT's NB201 settings: 100 epochs, batch 64, SGD 0.025 -> 0.001, C=16, N=5) on "
-    "the NB201 train half of CIFAR-10; the valid half trains the architecture parameters and scores the selectors. "
+    "Stage-1: [PUP]'s code defaults (DARTS-PT's NB201 settings: 100 epochs, batch 64, SGD 0.025 -> 0.001, C=16, N=5) "
+    "on the NB201 train half of CIFAR-10; the valid half trains the architecture parameters and scores the selectors. "
     "'dirichlet' = drnas; its prune uses the Dirichlet mean (the argmax equals [PUP]'s softmax of the concentration).",
-    "Stage-2: 100 draws with replacement for valid / synflow / jacob_cov (ties -> earliest draw). [PUP] does not say how "
-    "'valid' evaluates the supernet; we recalibrate BatchNorm with 20 train-half batches per architecture and score "
-    "5,000 valid-half images ([LZ]'s protocol). perturb masks one op at a time on random edge order in eval mode without "
-    "DARTS-PT's fine-tuning between decisions (select_perturb(finetune_epochs=5) adds it).",
-    "Baselines (spec §7.1): one rsps_biased supernet per seed trained 250 epochs (the rsps+ checkpoints of [PUP]'s logs); "
-    "R_I / R_U = its weights with the idealised / uniform sampler, N_I / N_U = freshly initialised weights. They give "
-    "the reliance statistics (R_I - R_U, R_U - N_U) and, with each method's Stage-1 quality (mean sampling mass; Kendall "
-    "tau of supernet-predicted accuracy on 1,000 sampled architectures -- spec §8 and [PUP] use all 15,625, "
-    "GridSpec(stage1_sample=None) does), the combination score of spec §8 (our choice of scalars; [PUP] App. A.4).",
+    "Stage-2: 100 draws with replacement for valid / synflow / jacob_cov (ties -> earliest draw). [PUP] does not say "
+    "how 'valid' evaluates the supernet; we recalibrate BatchNorm with 20 train-half batches per architecture and "
+    "score 5,000 valid-half images ([LZ]'s protocol). perturb masks one op at a time on random edge order in eval "
+    "mode without DARTS-PT's fine-tuning between decisions (select_perturb(finetune_epochs=5) adds it).",
+    "Baselines (spec §7.1): one rsps_biased supernet per seed trained 250 epochs (the rsps+ checkpoints of [PUP]'s "
+    "logs); R_I / R_U = its weights with the idealised / uniform sampler, N_I / N_U = freshly initialised weights. "
+    "They give the reliance statistics (R_I - R_U, R_U - N_U) and, with each method's Stage-1 quality (mean sampling "
+    "mass; Kendall tau of supernet-predicted accuracy on 1,000 sampled architectures -- spec §8 and [PUP] use all "
+    "15,625, GridSpec(stage1_sample=None) does), the combination score of spec §8 (our choice of scalars; [PUP] App. "
+    "A.4).",
     "Table 2 comes from GPU training runs; our numbers differ by seed noise even with identical settings, and the "
     "spread over 3 seeds is large (std up to 8.5 points in the paper).",
 )

@@ -68,7 +68,8 @@ def markdown(result: dict) -> str:
         prov = result["provenance"]
         lines += [
             "",
-            f"Run: {prov['date']} on {prov['device']}, torch {prov['torch']}, commit {prov['git_commit']}: `{prov['command']}`",
+            f"Run: {prov['date']} on {prov['device']}, torch {prov['torch']}, commit {prov['git_commit']}: "
+            f"`{prov['command']}`",
         ]
     return "\n".join(lines) + "\n"
 

@@ -99,8 +99,8 @@ def score_space(
         Show a progress bar with ETA on stderr.
     batched : bool, default=True
         Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
-        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to floating-point association
-        (spec §6.5). Each group's scores are committed when the group finishes.
+        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to
+        floating-point association (spec §6.5). Each group's scores are committed when the group finishes.
 
     Returns
     -------

@@ -165,7 +165,8 @@ def score_columns(
         chosen = [c for c in numeric if not COLUMN_RE.match(str(c))]
         if not chosen:
             raise CorruptDataError(
-                f"{caller}(): the scores file has no numeric score column (columns: {list(frame.columns)}); expected e.g. 'nwot' or pass columns=."
+                f"{caller}(): the scores file has no numeric score column (columns: {list(frame.columns)}); expected "
+                "e.g. 'nwot' or pass columns=."
             )
         return chosen
     columns = list(columns)
@@ -184,7 +185,8 @@ def _indices(frame: pd.DataFrame, bench, *, caller: str, path: Path) -> np.ndarr
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise CorruptDataError(
-                f"{caller}(): {str(path)!r} row {row} has index {frame['index'].iloc[row]!r}; expected integers 0..{len(bench) - 1}."
+                f"{caller}(): {str(path)!r} row {row} has index {frame['index'].iloc[row]!r}; expected integers "
+                f"0..{len(bench) - 1}."
             )
         index = raw.astype(np.int64)
         if "arch" in frame.columns:
@@ -192,8 +194,10 @@ def _indices(frame: pd.DataFrame, bench, *, caller: str, path: Path) -> np.ndarr
             wrong = [i for i, (k, s) in enumerate(zip(index, frame["arch"])) if strs[k] != str(s).strip()]
             if wrong:
                 raise CorruptDataError(
-                    f"{caller}(): {str(path)!r} row {wrong[0]} has index {index[wrong[0]]} but arch {frame['arch'].iloc[wrong[0]]!r}, "
-                    f"which is not that index's architecture ({len(wrong)} such rows); expected matching index and arch columns."
+                    f"{caller}(): {str(path)!r} row {wrong[0]} has index {index[wrong[0]]} but arch "
+                    f"{frame['arch'].iloc[wrong[0]]!r}, "
+                    f"which is not that index's architecture ({len(wrong)} such rows); expected matching index and "
+                    "arch columns."
                 )
         return index
     return np.array([bench.index_of(str(s)) for s in frame["arch"]], dtype=np.int64)
@@ -233,7 +237,8 @@ def read_scores(path: str | os.PathLike, bench, *, columns: Sequence[str] | None
     extra = [c for c in lower_is_better if c not in cols]
     if extra:
         raise InvalidParameterError(
-            f"{caller}(): lower_is_better={list(lower_is_better)!r} names {extra}, which are not score columns; expected some of {cols}."
+            f"{caller}(): lower_is_better={list(lower_is_better)!r} names {extra}, which are not score columns; "
+            f"expected some of {cols}."
         )
     index = _indices(frame, bench, caller=caller, path=path)
     scores = frame[cols].astype(np.float64)

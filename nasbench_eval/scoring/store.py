@@ -94,7 +94,8 @@ class ScoreStore(SqliteFile):
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             rows = self._db.execute(
-                f"SELECT key, arch, proxy, value, status, reason, repeats, dead_cell, seconds FROM scores WHERE key IN ({','.join('?' * len(chunk))})",
+                "SELECT key, arch, proxy, value, status, reason, repeats, dead_cell, seconds FROM scores WHERE key IN "
+                f"({','.join('?' * len(chunk))})",
                 chunk,
             )
             for key, arch, proxy, value, status, reason, repeats, dead, seconds in rows:

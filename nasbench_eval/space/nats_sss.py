@@ -32,7 +32,8 @@ class SizeArch:
         chans = tuple(self.channels) if not isinstance(self.channels, str) else ()
         if len(chans) != NUM_LAYERS:
             raise InvalidParameterError(
-                f"SizeArch(): channels={self.channels!r} has {len(chans)} entries; expected {NUM_LAYERS} values from {list(CHANNELS)}."
+                f"SizeArch(): channels={self.channels!r} has {len(chans)} entries; expected {NUM_LAYERS} values from "
+                f"{list(CHANNELS)}."
             )
         for c in chans:
             if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or int(c) not in CHANNELS:
@@ -51,7 +52,8 @@ class SizeArch:
         parts = text.strip().split(":")
         if len(parts) != NUM_LAYERS or not all(p.strip().isdigit() for p in parts):
             raise InvalidParameterError(
-                f"SizeArch.from_str(): {text!r} is malformed; expected {NUM_LAYERS} ':'-separated channel counts from {list(CHANNELS)}, e.g. '8:16:24:32:64'."
+                f"SizeArch.from_str(): {text!r} is malformed; expected {NUM_LAYERS} ':'-separated channel counts from "
+                f"{list(CHANNELS)}, e.g. '8:16:24:32:64'."
             )
         return cls(tuple(int(p) for p in parts))
 

@@ -49,7 +49,8 @@ def _op_name(op, *, caller: str) -> str:
 class Arch:
     """One tss architecture: the op name on each of the 6 edges, in edge order.
 
-    >>> a = Arch.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    >>> a = Arch.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    ...                   "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
     >>> a.code
     (3, 3, 4, 1, 3, 1)
     >>> Arch.from_code(a.code) == a
@@ -62,7 +63,8 @@ class Arch:
         ops = tuple(self.ops) if not isinstance(self.ops, str) else None
         if ops is None or len(ops) != NUM_EDGES:
             raise InvalidParameterError(
-                f"Arch(): ops={self.ops!r} has the wrong edge count; expected {NUM_EDGES} ops, one per edge {list(EDGES)}."
+                f"Arch(): ops={self.ops!r} has the wrong edge count; expected {NUM_EDGES} ops, one per edge "
+                f"{list(EDGES)}."
             )
         object.__setattr__(self, "ops", tuple(_op_name(o, caller="Arch()") for o in ops))
 
@@ -75,24 +77,28 @@ class Arch:
         groups = text.strip().split("+")
         if len(groups) != NUM_NODES - 1:
             raise InvalidParameterError(
-                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in '{_TEMPLATE}'."
+                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in "
+                f"'{_TEMPLATE}'."
             )
         ops = []
         for node, group in enumerate(groups, start=1):
             if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
                 raise InvalidParameterError(
-                    f"Arch.from_str(): node group {group!r} of {text!r} is malformed; expected '|op~src|...|' with '|' at both ends."
+                    f"Arch.from_str(): node group {group!r} of {text!r} is malformed; expected '|op~src|...|' with '|' "
+                    "at both ends."
                 )
             tokens = group[1:-1].split("|")
             if len(tokens) != node:
                 raise InvalidParameterError(
-                    f"Arch.from_str(): node {node} of {text!r} has {len(tokens)} inputs; expected {node} (one per earlier node)."
+                    f"Arch.from_str(): node {node} of {text!r} has {len(tokens)} inputs; expected {node} "
+                    "(one per earlier node)."
                 )
             for src, token in enumerate(tokens):
                 name, sep, source = token.partition("~")
                 if not sep or source != str(src):
                     raise InvalidParameterError(
-                        f"Arch.from_str(): token {token!r} of node {node} in {text!r} is malformed; expected 'op~{src}'."
+                        f"Arch.from_str(): token {token!r} of node {node} in {text!r} is malformed; expected "
+                        f"'op~{src}'."
                     )
                 ops.append(_op_name(name, caller=f"Arch.from_str() for {text!r}"))
         return cls(tuple(ops))

@@ -324,7 +324,8 @@ class _Run:
                        "log": PrunerLog(keep_epochs=self.cfg.deadhead_window)}
 
     def final(self, graphs: list[CellGraph], cycles: list[dict], state: dict | None) -> tuple[SpiderNet, dict]:
-        """Alg. 2 line 4: final training (resumed from `state` if given), checkpointed per epoch; then the test accuracy."""
+        """Alg. 2 line 4: final training (resumed from `state` if given), checkpointed per epoch; then the test
+        accuracy."""
         cfg, gates = self.cfg, self.strategy.intra_train == "pruners"
         model, prog = self.final_start(graphs, state)
         opt, log, rows = self.optimizer(model, gates=gates), prog["log"], prog["epochs"]

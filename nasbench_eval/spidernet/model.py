@@ -83,7 +83,8 @@ class Cell(nn.Module):
         super().__init__()
         if len(source_channels) != graph.n_inputs:
             raise InvalidParameterError(
-                f"Cell(): graph has {graph.n_inputs} inputs but {len(source_channels)} sources were given; expected equal counts."
+                f"Cell(): graph has {graph.n_inputs} inputs but {len(source_channels)} sources were given; expected "
+                "equal counts."
             )
         self.graph, self.C, self.pruner_init = graph, C, pruner_init
         self.adapters = nn.ModuleList(InputAdapter(c, C) for c in source_channels)
@@ -270,7 +271,8 @@ class SpiderNet(nn.Module):
         cell, edge = self._cell(key[:3], "SpiderNet.delete_op")
         if len(key) != 4 or key[3] not in cell.graph.edges[edge]:
             raise InvalidParameterError(
-                f"SpiderNet.delete_op(): key={key!r} names no op on that edge; expected one of {cell.graph.edges[edge]}."
+                f"SpiderNet.delete_op(): key={key!r} names no op on that edge; expected one of "
+                f"{cell.graph.edges[edge]}."
             )
         cell.graph.edges[edge].remove(key[3])
         cell.edge(edge).remove(key[3])

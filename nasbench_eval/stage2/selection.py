@@ -335,7 +335,8 @@ def finetune_mixed(supernet: Supernet, weights: torch.Tensor, train: DeviceSplit
 
 
 def _finetuner(run: LoadedRun, net: Supernet, data: Stage2Data, *, epochs: int, lr: float | None, seed: int):
-    """``tune(w) -> loss``: DARTS-PT's fine-tuning of `net` (a copy) with a fresh SGD at ``lr`` (default Stage-1 lr / 10)."""
+    """``tune(w) -> loss``: DARTS-PT's fine-tuning of `net` (a copy) with a fresh SGD at ``lr`` (default Stage-1 lr /
+    10)."""
     if data.train is None:
         raise InvalidParameterError(f"select_perturb(): finetune_epochs={epochs} but data.train is None; "
                                     "expected Stage2Data from make_stage2_data (it keeps the train half).")
@@ -425,8 +426,9 @@ def _selector(name: str, fn: Callable[..., Stage2Result]) -> Callable[..., Stage
 
 
 SELECTORS = Registry("selector", "selectors")
-"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr) -> Stage2Result``
-(`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises InvalidParameterError)."""
+"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr)
+-> Stage2Result`` (`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises
+InvalidParameterError)."""
 SELECTORS.add("prune", _selector("prune", select_prune))
 for _name in SAMPLING_SELECTORS:
     SELECTORS.add(_name, _selector(_name, functools.partial(select_sampled, _name)),

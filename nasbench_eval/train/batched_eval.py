@@ -180,7 +180,8 @@ class GroupedSupernet:
                     if child.running_mean is None or child.momentum is None:
                         raise InvalidParameterError(
                             f"GroupedSupernet(): BatchNorm {qual!r} has no running statistics or momentum=None; "
-                            "expected tracked statistics with a momentum, or use predict_accuracies(..., batched=False)."
+                            "expected tracked statistics with a momentum, or use "
+                            "predict_accuracies(..., batched=False)."
                         )
                     self._bns[qual] = GroupBatchNorm(child, self._rows)
                     setattr(parent, name, self._bns[qual])

@@ -48,7 +48,8 @@ class DeviceSplit:
         return self.labels.device
 
     def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is given."""
+        """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is
+        given."""
         x = self.images_u8[idx]
         if generator is not None:
             x = crop_flip(x, get_spec(self.dataset).crop_padding, generator)
