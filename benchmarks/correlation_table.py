@@ -30,7 +30,11 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--profile", default=None, help="reference profile (e.g. tenas_code); default: the spec's defaults")
-    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/correlation_<dataset>_<n>_<device>_<metrics>.json)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="JSON path (default benchmarks/results/correlation_<dataset>_<n>_<device>_<metrics>.json)",
+    )
     args = p.parse_args(argv)
     tag = args.metrics.replace(",", "-") + (f"_{args.profile}" if args.profile else "")
     work = Path("out") / f"correlation_table_{tag}"
@@ -50,7 +54,11 @@ def main(argv=None) -> int:
         "target": summary["target"],
         "metrics": summary["metrics"],
     }
-    out = Path(args.out) if args.out else RESULTS / f"correlation_{args.dataset}_{args.sample}_{args.device.split(':')[0]}_{tag}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS / f"correlation_{args.dataset}_{args.sample}_{args.device.split(':')[0]}_{tag}.json"
+    )
     write_json(out, record)
     print(f"wrote {out}")
     return 0

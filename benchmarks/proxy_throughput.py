@@ -53,7 +53,9 @@ def sync(device: torch.device) -> None:
 
 def profile_group(archs, proxy, batch, device, group_size, top=8) -> list[dict]:
     """Top operators by self time while scoring one group."""
-    acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    acts = [torch.profiler.ProfilerActivity.CPU] + (
+        [torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else []
+    )
     with torch.profiler.profile(activities=acts) as prof:
         score_many(archs[:group_size], proxy, batch, device=device, group_size=group_size)
         sync(device)
@@ -122,14 +124,22 @@ def main(argv=None) -> int:
 def write(args, argv, device, rows, per_arch_s) -> pathlib.Path:
     core_done = [p for p in CORE if p in per_arch_s]
     out = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
-        "torch": torch.__version__, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "python " + " ".join([pathlib.Path(sys.argv[0]).as_posix(), *(argv if argv is not None else sys.argv[1:])]),
-        "seed": args.seed, "dataset": args.dataset, "proxies": rows,
+        "device": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"cpu ({torch.get_num_threads()} threads)",
+        "torch": torch.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "python "
+        + " ".join([pathlib.Path(sys.argv[0]).as_posix(), *(argv if argv is not None else sys.argv[1:])]),
+        "seed": args.seed,
+        "dataset": args.dataset,
+        "proxies": rows,
         "full_space_seconds": sum(per_arch_s[p] for p in core_done) * NUM_ARCHS,
-        "full_space_note": (f"extrapolation: batched seconds per arch measured on {args.archs} archs "
-                            f"({args.ntk_archs or args.archs} for ntk_cond), times {NUM_ARCHS} archs, summed over {core_done}"
-                            + ("" if len(core_done) == len(CORE) else f"; missing {sorted(set(CORE) - set(core_done))}")),
+        "full_space_note": (
+            f"extrapolation: batched seconds per arch measured on {args.archs} archs "
+            f"({args.ntk_archs or args.archs} for ntk_cond), times {NUM_ARCHS} archs, summed over {core_done}"
+            + ("" if len(core_done) == len(CORE) else f"; missing {sorted(set(CORE) - set(core_done))}")
+        ),
     }
     path = pathlib.Path(args.out) if args.out else RESULTS / f"proxy_throughput_{device.type}.json"
     write_json(path, out)   # strict JSON: a non-finite number (e.g. a NaN-vs-number mismatch) is written as null

@@ -42,38 +42,108 @@ TINY_IMAGES = (256, 128)
 """--tiny: a smoke test of the script itself (train / test images); its numbers mean nothing."""
 
 PUBLISHED_TABLE2 = [  # paper Table 2: allotted VRAM (GB), test acc (%), search / total time (GPU h), params (M)
-    {"method": "SpiderNet", "allotted_vram_gb": 20, "test_acc": 97.13, "search_hours": 5.4, "total_hours": 74.9, "params_millions": 8.8},
-    {"method": "SpiderNet", "allotted_vram_gb": 6.5, "test_acc": 96.78, "search_hours": 5.8, "total_hours": 36.2, "params_millions": 4.0},
-    {"method": "Random 1", "allotted_vram_gb": 20, "test_acc": 96.96, "search_hours": None, "total_hours": 69.9, "params_millions": 12.9},
-    {"method": "Random 2", "allotted_vram_gb": 20, "test_acc": 97.03, "search_hours": None, "total_hours": 81.4, "params_millions": 16.8},
-    {"method": "Random 2", "allotted_vram_gb": 9.5, "test_acc": 96.78, "search_hours": None, "total_hours": 30.5, "params_millions": 4.0},
-    {"method": "Random 3", "allotted_vram_gb": 20, "test_acc": 96.97, "search_hours": None, "total_hours": 85.4, "params_millions": 11.1},
-    {"method": "Random 4", "allotted_vram_gb": 20, "test_acc": 96.81, "search_hours": None, "total_hours": 84.7, "params_millions": 9.1},
+    {
+        "method": "SpiderNet",
+        "allotted_vram_gb": 20,
+        "test_acc": 97.13,
+        "search_hours": 5.4,
+        "total_hours": 74.9,
+        "params_millions": 8.8,
+    },
+    {
+        "method": "SpiderNet",
+        "allotted_vram_gb": 6.5,
+        "test_acc": 96.78,
+        "search_hours": 5.8,
+        "total_hours": 36.2,
+        "params_millions": 4.0,
+    },
+    {
+        "method": "Random 1",
+        "allotted_vram_gb": 20,
+        "test_acc": 96.96,
+        "search_hours": None,
+        "total_hours": 69.9,
+        "params_millions": 12.9,
+    },
+    {
+        "method": "Random 2",
+        "allotted_vram_gb": 20,
+        "test_acc": 97.03,
+        "search_hours": None,
+        "total_hours": 81.4,
+        "params_millions": 16.8,
+    },
+    {
+        "method": "Random 2",
+        "allotted_vram_gb": 9.5,
+        "test_acc": 96.78,
+        "search_hours": None,
+        "total_hours": 30.5,
+        "params_millions": 4.0,
+    },
+    {
+        "method": "Random 3",
+        "allotted_vram_gb": 20,
+        "test_acc": 96.97,
+        "search_hours": None,
+        "total_hours": 85.4,
+        "params_millions": 11.1,
+    },
+    {
+        "method": "Random 4",
+        "allotted_vram_gb": 20,
+        "test_acc": 96.81,
+        "search_hours": None,
+        "total_hours": 84.7,
+        "params_millions": 9.1,
+    },
 ]
-LABELS = {"spidernet": "SpiderNet", "random1": "Random 1", "random2": "Random 2", "random3": "Random 3", "random4": "Random 4"}
+LABELS = {
+    "spidernet": "SpiderNet",
+    "random1": "Random 1",
+    "random2": "Random 2",
+    "random3": "Random 3",
+    "random4": "Random 4",
+}
 
 
 def table_row(ablation: str, summary: dict, run_dir: Path) -> dict:
     """One measured row in Table 2's columns (plus memory actually used and growth counts)."""
     sec, mem = summary["seconds"], summary["memory"]
     return {
-        "method": LABELS[ablation], "ablation": ablation, "allotted_vram_gb": summary["config"]["vram_gb"],
-        "test_acc": summary["test_acc"], "search_hours": sec["search"] / 3600, "total_hours": sec["total"] / 3600,
-        "params_millions": summary["n_params"] / 1e6, "memory_gb": mem["bytes"] / 2**30, "memory_kind": mem["kind"],
-        "mutations_accepted": summary["mutations"]["accepted"], "mutations_attempted": summary["mutations"]["attempted"],
-        "final_ops": sum(c["n_ops"] for c in summary["architecture"]["cells"]), "run_dir": str(run_dir),
+        "method": LABELS[ablation],
+        "ablation": ablation,
+        "allotted_vram_gb": summary["config"]["vram_gb"],
+        "test_acc": summary["test_acc"],
+        "search_hours": sec["search"] / 3600,
+        "total_hours": sec["total"] / 3600,
+        "params_millions": summary["n_params"] / 1e6,
+        "memory_gb": mem["bytes"] / 2**30,
+        "memory_kind": mem["kind"],
+        "mutations_accepted": summary["mutations"]["accepted"],
+        "mutations_attempted": summary["mutations"]["attempted"],
+        "final_ops": sum(c["n_ops"] for c in summary["architecture"]["cells"]),
+        "run_dir": str(run_dir),
     }
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ablations", nargs="*", default=["random1", "random2"], choices=[k for k in LABELS if k != "spidernet"],
-                   help="random ablations run after SpiderNet (default random1 random2)")
+    p.add_argument(
+        "--ablations",
+        nargs="*",
+        default=["random1", "random2"],
+        choices=[k for k in LABELS if k != "spidernet"],
+        help="random ablations run after SpiderNet (default random1 random2)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs-dir", default=None, help="run folders (default <repo>/out/spidernet_table2_<device>)")
-    p.add_argument("--out", default=None, help="result JSON (default benchmarks/results/spidernet_table2_<device>.json)")
+    p.add_argument(
+        "--out", default=None, help="result JSON (default benchmarks/results/spidernet_table2_<device>.json)"
+    )
     p.add_argument("--tiny", action="store_true", help="smoke-test scale (see TINY)")
     p.add_argument("--cycles", type=int, help=f"override SCALE cycles ({SCALE['cycles']})")
     p.add_argument("--final-epochs", type=int, help=f"override SCALE final_epochs ({SCALE['final_epochs']})")
@@ -84,23 +154,48 @@ def main(argv=None) -> int:
     given = {k: getattr(args, k) for k in ("cycles", "final_epochs", "C") if getattr(args, k) is not None}
     cfg = dataclasses.replace(SpiderNetConfig(), **{**(TINY if args.tiny else SCALE), **given})
     n_train, n_test = TINY_IMAGES if args.tiny else (args.train_images, None)
-    runs = Path(args.runs_dir) if args.runs_dir else ROOT.parent / "out" / f"spidernet_table2_{tag}{'_tiny' if args.tiny else ''}"
+    runs = (
+        Path(args.runs_dir)
+        if args.runs_dir
+        else ROOT.parent / "out" / f"spidernet_table2_{tag}{'_tiny' if args.tiny else ''}"
+    )
     data = load_spidernet_data(n_train=n_train, n_test=n_test, device=args.device, data_dir=args.data_dir)
     rows = []
     for ablation in ["spidernet", *args.ablations]:
         ref = runs / "spidernet" if ablation in ("random1", "random4") else None
-        res = run_spidernet(runs / ablation, config=cfg, ablation=ablation, reference=ref, seed=args.seed, device=args.device,
-                            data=data, progress=True)
+        res = run_spidernet(
+            runs / ablation,
+            config=cfg,
+            ablation=ablation,
+            reference=ref,
+            seed=args.seed,
+            device=args.device,
+            data=data,
+            progress=True,
+        )
         rows.append(table_row(ablation, res.summary, runs / ablation))
         r = rows[-1]
-        print(f"{r['method']:<10} acc {r['test_acc']:6.2f}%  params {r['params_millions']:.3f} M  memory {r['memory_gb']:.2f} GiB  "
-              f"search {r['search_hours']:.3f} h  total {r['total_hours']:.3f} h", flush=True)
+        print(
+            f"{r['method']:<10} acc {r['test_acc']:6.2f}%  params {r['params_millions']:.3f} M  memory "
+            f"{r['memory_gb']:.2f} GiB  "
+            f"search {r['search_hours']:.3f} h  total {r['total_hours']:.3f} h",
+            flush=True,
+        )
     record = {
-        "benchmark": "spidernet_table2", **provenance(args.device), "seed": args.seed, "tiny": args.tiny,
-        "scale": {"config": cfg.to_dict(), "n_train": len(data[0]), "n_test": len(data[1]),
-                  "note": "reduced scale; paper: 15 cycles, 600 final epochs, C=64 (hours below are this device's wall hours; "
-                          "a resumed run sums the seconds of its pieces)"},
-        "rows": rows, "published_table2": PUBLISHED_TABLE2,
+        "benchmark": "spidernet_table2",
+        **provenance(args.device),
+        "seed": args.seed,
+        "tiny": args.tiny,
+        "scale": {
+            "config": cfg.to_dict(),
+            "n_train": len(data[0]),
+            "n_test": len(data[1]),
+            "note": "reduced scale; paper: 15 cycles, 600 final epochs, C=64 "
+                    "(hours below are this device's wall hours; "
+            "a resumed run sums the seconds of its pieces)",
+        },
+        "rows": rows,
+        "published_table2": PUBLISHED_TABLE2,
     }
     out = Path(args.out) if args.out else RESULTS / f"spidernet_table2_{tag}.json"
     write_json(out, record)

@@ -9,8 +9,10 @@ of the first group with the single-path forward, and writes
 device, torch version, git commit) and the machine's load average before and after, which shows
 how much other jobs shared the processor.
 
-    OMP_NUM_THREADS=1 python benchmarks/stage1_eval_throughput.py --device cpu --archs 16 --bn-batches 2 --n-eval 512 --group-sizes 1,4 --repeats 2
-    python benchmarks/stage1_eval_throughput.py --device cuda --archs 512 --bn-batches 20 --n-eval 5000 --group-sizes auto,16,64
+    OMP_NUM_THREADS=1 python benchmarks/stage1_eval_throughput.py --device cpu --archs 16 --bn-batches 2 \
+        --n-eval 512 --group-sizes 1,4 --repeats 2
+    python benchmarks/stage1_eval_throughput.py --device cuda --archs 512 --bn-batches 20 --n-eval 5000 \
+        --group-sizes auto,16,64
 """
 from __future__ import annotations
 
@@ -87,7 +89,9 @@ def first_group_differences(net, archs, valid, bn) -> dict:
         with torch.no_grad():
             worst_logit = max(worst_logit, (ref(valid[0][0], arch) - logits[g]).abs().max().item())
         state = ref.state_dict()
-        worst_bn = max([worst_bn] + [(v.double() - state[k].double()).abs().max().item() for k, v in group.bn_state(g).items()])
+        worst_bn = max(
+            [worst_bn] + [(v.double() - state[k].double()).abs().max().item() for k, v in group.bn_state(g).items()]
+        )
     return {"archs_compared": len(archs), "max_abs_logit_diff": worst_logit, "max_abs_bn_stat_diff": worst_bn}
 
 
@@ -96,9 +100,15 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--archs", type=int, default=16, help="seeded random archs of the space")
     ap.add_argument("--bn-batches", type=int, default=2, help="recalibration batches per arch ([LZ]: 20)")
-    ap.add_argument("--n-eval", type=int, default=512, help="valid-half images per prediction ([LZ]-style default: 5000)")
+    ap.add_argument(
+        "--n-eval", type=int, default=512, help="valid-half images per prediction ([LZ]-style default: 5000)"
+    )
     ap.add_argument("--batch-size", type=int, default=256)
-    ap.add_argument("--group-sizes", default="auto", help="comma-separated group sizes for the batched path; 'auto' = auto_group_size")
+    ap.add_argument(
+        "--group-sizes",
+        default="auto",
+        help="comma-separated group sizes for the batched path; 'auto' = auto_group_size",
+    )
     ap.add_argument("--C", type=int, default=16)
     ap.add_argument("--N", type=int, default=5)
     ap.add_argument("--space", default="full", choices=list(SUBSPACES))
@@ -139,15 +149,33 @@ def main(argv=None) -> int:
         print(json.dumps(rows[-1]), file=sys.stderr)
     check = first_group_differences(net, archs[:min(4, len(archs))], valid, bn)
     out = {
-        **provenance(device), "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "torch_threads": torch.get_num_threads(), "note": args.note, "data": data,
-        "settings": {"C": args.C, "N": args.N, "space": args.space, "archs": len(archs), "bn_batches": args.bn_batches,
-                     "n_eval": len(valid) * valid[0][0].shape[0], "batch_size": args.batch_size, "seed": args.seed,
-                     "forward_passes_per_arch": len(bn) + len(valid)},
-        "timing": f"wall seconds per variant over all {len(archs)} archs, {args.repeats} interleaved repeat(s); rates from the fastest",
-        "one_at_a_time": {"seconds": seq, "archs_per_s": len(archs) / t_seq, "peak_cuda_bytes": peak_seq,
-                          "full_space_hours_extrapolated": NUM_ARCHS * t_seq / len(archs) / 3600},
-        "batched": rows, "first_group_vs_single_path": check,
+        **provenance(device),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "torch_threads": torch.get_num_threads(),
+        "note": args.note,
+        "data": data,
+        "settings": {
+            "C": args.C,
+            "N": args.N,
+            "space": args.space,
+            "archs": len(archs),
+            "bn_batches": args.bn_batches,
+            "n_eval": len(valid) * valid[0][0].shape[0],
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+            "forward_passes_per_arch": len(bn) + len(valid),
+        },
+        "timing": f"wall seconds per variant over all {len(archs)} archs, {args.repeats} interleaved repeat(s); rates "
+                  "from the fastest",
+        "one_at_a_time": {
+            "seconds": seq,
+            "archs_per_s": len(archs) / t_seq,
+            "peak_cuda_bytes": peak_seq,
+            "full_space_hours_extrapolated": NUM_ARCHS * t_seq / len(archs) / 3600,
+        },
+        "batched": rows,
+        "first_group_vs_single_path": check,
         "accuracies": want.tolist(),
     }
     path = pathlib.Path(args.out) if args.out else RESULTS / f"stage1_eval_throughput_{device.type}.json"

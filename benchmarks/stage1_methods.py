@@ -50,9 +50,14 @@ SKIP = OPS.index("skip_connect")
 def _distribution(probs: np.ndarray, codes: np.ndarray, acc: np.ndarray, bench) -> dict:
     argmax = Arch.from_code(probs.argmax(axis=1))
     mass = mass_curve(acc, arch_probs(probs, codes))
-    return {"edge_probs": probs.tolist(), "argmax_arch": str(argmax), "argmax_skip_edges": int((np.asarray(argmax.code) == SKIP).sum()),
-            "argmax_test_acc": float(bench.query(bench.index_of(argmax), dataset="cifar10", metric="test_acc", epochs=200)),
-            "mean_mass": float(mass.mass.mean()), "mean_mass_uniform": float(mass.baseline.mean())}
+    return {
+        "edge_probs": probs.tolist(),
+        "argmax_arch": str(argmax),
+        "argmax_skip_edges": int((np.asarray(argmax.code) == SKIP).sum()),
+        "argmax_test_acc": float(bench.query(bench.index_of(argmax), dataset="cifar10", metric="test_acc", epochs=200)),
+        "mean_mass": float(mass.mass.mean()),
+        "mean_mass_uniform": float(mass.baseline.mean()),
+    }
 
 
 def ensure_run(method: str, seed: int, args, data, gt, run_dir: Path) -> None:
@@ -60,8 +65,12 @@ def ensure_run(method: str, seed: int, args, data, gt, run_dir: Path) -> None:
     hp = {"epochs": args.epochs, "C": args.channels, "cells_per_stage": args.cells, "batch_size": args.batch_size}
     if (run_dir / "config.json").is_file():
         cfg = json.loads((run_dir / "config.json").read_text())
-        if (cfg["method"], cfg["seed"], cfg["n_train"], cfg["n_valid"]) == (method, seed, len(data[0]), len(data[1])) and \
-                all(cfg["hparams"][k] == v for k, v in hp.items()):
+        if (cfg["method"], cfg["seed"], cfg["n_train"], cfg["n_valid"]) == (
+            method,
+            seed,
+            len(data[0]),
+            len(data[1]),
+        ) and all(cfg["hparams"][k] == v for k, v in hp.items()):
             return
     save_run(train_stage1(method, seed=seed, device=args.device, hparams=hp, data=data, ground_truth=gt[1:]), run_dir)
 
@@ -76,8 +85,12 @@ def run_record(run_dir: Path, gt, bench) -> dict:
               "final_train_acc": run.curves["train_acc"][-1]}
     if run.alphas is not None:
         record.update(_distribution(np.asarray(run.edge_probs), gt[1], gt[2], bench))
-    print(f"{record['method']} seed {record['seed']}: {record['seconds_per_epoch_after_first']:.2f} s/epoch, "
-          f"train acc {record['final_train_acc']:.1f} %, argmax {record.get('argmax_arch', '-')}", file=sys.stderr, flush=True)
+    print(
+        f"{record['method']} seed {record['seed']}: {record['seconds_per_epoch_after_first']:.2f} s/epoch, "
+        f"train acc {record['final_train_acc']:.1f} %, argmax {record.get('argmax_arch', '-')}",
+        file=sys.stderr,
+        flush=True,
+    )
     return record
 
 
@@ -92,7 +105,9 @@ def checks(by_method: dict) -> dict:
     """[PUP]'s findings (module docstring) on the per-method means; None where a method is missing."""
     skips = {m: r["argmax_skip_edges"] for m, r in by_method.items() if "argmax_skip_edges" in r}
     return {
-        "darts_most_skips": None if "darts" not in skips or len(skips) < 2 else bool(skips["darts"] >= max(skips.values())),
+        "darts_most_skips": None
+        if "darts" not in skips or len(skips) < 2
+        else bool(skips["darts"] >= max(skips.values())),
         "darts_mass_below_sampling": _below(by_method, "mean_mass", ("gdas", "snas", "drnas")),
         "darts_recall_below_sampling": _below(by_method, "mean_recall", SAMPLING),
     }
@@ -121,8 +136,12 @@ def main(argv=None) -> int:
     p.add_argument("--eval-images", type=int, default=5000)
     p.add_argument("--bn-batches", type=int, default=20)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--runs-dir", default=None,
-                   help="keep the run directories here and reuse those already trained with the same settings (default: a temporary folder)")
+    p.add_argument(
+        "--runs-dir",
+        default=None,
+        help="keep the run directories here and reuse those already trained with the same settings "
+             "(default: a temporary folder)",
+    )
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     t0 = time.perf_counter()

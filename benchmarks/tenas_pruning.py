@@ -51,17 +51,34 @@ def main(argv=None) -> int:
     runs = []
     for seed in args.seeds:
         runs.append(run_seed(seed, args, bench))
-        print(f"seed {seed}: {runs[-1]['arch']}  {runs[-1]['test_acc_200ep']:.2f} %  {runs[-1]['search_seconds']:.0f} s", flush=True)
+        print(
+            f"seed {seed}: {runs[-1]['arch']}  {runs[-1]['test_acc_200ep']:.2f} %  {runs[-1]['search_seconds']:.0f} s",
+            flush=True,
+        )
     acc = mean_std([r["test_acc_200ep"] for r in runs])
     cost = mean_std([r["search_seconds"] for r in runs])
     record = {
-        "benchmark": "tenas_pruning", **provenance(args.device), "dataset": args.dataset, "start": args.start,
-        "start_ops": list(START[args.start]), "profile": "tenas_paper", "runs": runs,
-        "test_acc_mean": acc.mean, "test_acc_std": acc.std, "search_seconds_mean": cost.mean,
-        "published_test_acc": PUBLISHED[args.dataset], "published_search_gpu_seconds": 1558,
-        "inside_published_2std_band": bool(abs(acc.mean - PUBLISHED[args.dataset][0]) <= 2 * PUBLISHED[args.dataset][1]),
+        "benchmark": "tenas_pruning",
+        **provenance(args.device),
+        "dataset": args.dataset,
+        "start": args.start,
+        "start_ops": list(START[args.start]),
+        "profile": "tenas_paper",
+        "runs": runs,
+        "test_acc_mean": acc.mean,
+        "test_acc_std": acc.std,
+        "search_seconds_mean": cost.mean,
+        "published_test_acc": PUBLISHED[args.dataset],
+        "published_search_gpu_seconds": 1558,
+        "inside_published_2std_band": bool(
+            abs(acc.mean - PUBLISHED[args.dataset][0]) <= 2 * PUBLISHED[args.dataset][1]
+        ),
     }
-    out = Path(args.out) if args.out else RESULTS / f"tenas_pruning_{args.dataset}_{args.start}_{args.device.split(':')[0]}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS / f"tenas_pruning_{args.dataset}_{args.start}_{args.device.split(':')[0]}.json"
+    )
     write_json(out, record)
     pub_mean, pub_std = PUBLISHED[args.dataset]
     print(f"{args.dataset}: {format_mean_std(acc)} (published {pub_mean} ± {pub_std}); wrote {out}")

@@ -43,7 +43,9 @@ def check_fraction(name: str, value, *, caller: str) -> float:
     try:
         f = float(value)
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError(f"{caller}(): {name}={value!r} is not a number; expected a float in [0, 1].") from err
+        raise InvalidParameterError(
+            f"{caller}(): {name}={value!r} is not a number; expected a float in [0, 1]."
+        ) from err
     if not 0.0 <= f <= 1.0 or math.isnan(f):
         raise InvalidParameterError(f"{caller}(): {name}={value!r} is out of range; expected a float in [0, 1].")
     return f
@@ -71,7 +73,8 @@ def check_paired_scores(y_true, y_score, *, caller: str, nan_policy: str = "omit
     s = check_1d("y_score", y_score, caller=caller)
     if len(t) != len(s):
         raise InvalidParameterError(
-            f"{caller}(): y_true and y_score have lengths {len(t)} and {len(s)}; expected equal lengths (one entry per arch)."
+            f"{caller}(): y_true and y_score have lengths {len(t)} and {len(s)}; expected equal lengths "
+            "(one entry per arch)."
         )
     bad = np.isnan(t) | np.isnan(s)
     if bad.any():

@@ -19,7 +19,9 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     except (RuntimeError, TypeError) as err:
         raise InvalidParameterError(f"device={device!r} is not a device; expected 'cpu', 'cuda' or 'cuda:N'.") from err
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidParameterError(f"device={device!r} requested but CUDA is not available; use 'cpu' or leave it unset.")
+        raise InvalidParameterError(
+            f"device={device!r} requested but CUDA is not available; use 'cpu' or leave it unset."
+        )
     if dev.type not in ("cpu", "cuda"):
         raise InvalidParameterError(f"device={device!r} is not supported; expected 'cpu', 'cuda' or 'cuda:N'.")
     return dev

@@ -65,7 +65,9 @@ def test_default_networks_equal_score_arch():
 def test_group_composition_and_order_do_not_change_scores():
     """The same arch scored in a different company, order, or twice in one group gets the same value."""
     first = score_group(ARCHS[:6], "nwot", (X, None), device="cpu", C=4, N=1, batch_size=16)
-    other = score_group([ARCHS[5], ALL_NONE, ARCHS[0], ARCHS[5], ALL_CONV], "nwot", (X, None), device="cpu", C=4, N=1, batch_size=16)
+    other = score_group(
+        [ARCHS[5], ALL_NONE, ARCHS[0], ARCHS[5], ALL_CONV], "nwot", (X, None), device="cpu", C=4, N=1, batch_size=16
+    )
     assert other[0].value == pytest.approx(first[5].value, rel=1e-9) and other[3].value == other[0].value
     assert other[2].value == pytest.approx(first[0].value, rel=1e-9)
 
@@ -142,7 +144,12 @@ def test_group_size_fits_free_cuda_memory(monkeypatch):
 
 
 def test_supports_and_bad_input():
-    assert supports("naswot") and supports("lr", ALL_CONV) and not supports("snip") and not supports("nwot", "8:16:24:32:64")
+    assert (
+        supports("naswot")
+        and supports("lr", ALL_CONV)
+        and not supports("snip")
+        and not supports("nwot", "8:16:24:32:64")
+    )
     assert set(ENGINE_PROXIES) >= {"nwot", "synflow", "ntk_cond", "lr_count"}
     with pytest.raises(InvalidParameterError, match="arch"):
         score_group(["8:16:24:32:64"], "nwot", (X, None), device="cpu")

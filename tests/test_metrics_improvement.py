@@ -143,7 +143,10 @@ def test_reversed_predictor_is_the_opposite(values):
     assert c.improvement[-1] < 0
 
 
-@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 100)), min_size=3, max_size=25), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 100)), min_size=3, max_size=25),
+    st.randoms(use_true_random=False),
+)
 def test_average_mode_is_invariant_to_monotone_transform_and_joint_permutation(rows, rnd):
     pred, acc = (np.array(v, dtype=float) for v in zip(*rows))
     base = improvement_curve(acc, pred, k_min=1).mean_acc

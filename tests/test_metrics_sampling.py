@@ -120,7 +120,9 @@ def test_b1_no_ties(ties):
 
 def test_b2_ties():
     np.testing.assert_allclose(biased_sampler_probs([90, 80, 80, 60]), [0.5, 0.25, 0.25, 0], atol=1e-12)
-    np.testing.assert_allclose(biased_sampler_probs([90, 80, 80, 60], ties="stable"), [1 / 2, 1 / 6, 1 / 3, 0], atol=1e-12)
+    np.testing.assert_allclose(
+        biased_sampler_probs([90, 80, 80, 60], ties="stable"), [1 / 2, 1 / 6, 1 / 3, 0], atol=1e-12
+    )
 
 
 def test_b4_needs_two_architectures():
@@ -150,7 +152,9 @@ def test_b3_biased_mass_curve_golden(c10, ties):
 
 def test_sample_biased_is_seeded_and_prefers_good_archs(c10):
     a = sample_biased(c10, 100, seed=10)
-    assert np.array_equal(a, sample_biased(c10, 100, seed=10)) and not np.array_equal(a, sample_biased(c10, 100, seed=11))
+    assert np.array_equal(a, sample_biased(c10, 100, seed=10)) and not np.array_equal(
+        a, sample_biased(c10, 100, seed=11)
+    )
     assert a.shape == (100,)
     w = np.empty(c10.size)
     w[np.argsort(c10, kind="stable")] = np.arange(c10.size)        # linear in rank, worst weight 0

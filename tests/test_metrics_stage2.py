@@ -54,7 +54,9 @@ def test_paired_difference_rejects_unequal_seeds():
 # ---- §7.2 selection ----------------------------------------------------------------------------------
 def test_selection_ties_first_nan_skipped_all_nan_nan():
     assert select_argmax([1.0, math.nan, 3.0, 3.0]) == 2
-    assert selected_accuracy([10, 20, 30], [math.nan, math.nan, math.nan]) != selected_accuracy([10, 20, 30], [math.nan, math.nan, math.nan])
+    assert selected_accuracy([10, 20, 30], [math.nan, math.nan, math.nan]) != selected_accuracy(
+        [10, 20, 30], [math.nan, math.nan, math.nan]
+    )
     assert selected_accuracy([10, 20, 30], [5, 5, 5]) == 10
     with pytest.raises(InvalidParameterError, match="non-NaN"):
         select_argmax([math.nan])
@@ -97,7 +99,11 @@ def test_sc1():
     np.testing.assert_allclose(sc.per_pair["kendall_tau"], [2 / 3, -1, -2 / 3], atol=1e-9)
     np.testing.assert_allclose(sc.per_pair["pearson_r"], [0.8, -1, -0.8], atol=1e-9)
     np.testing.assert_allclose(sc.per_pair["spearman_rho"], [0.8, -1, -0.8], atol=1e-9)
-    assert sc.kendall_tau == pytest.approx(-1 / 3) and sc.pearson_r == pytest.approx(-1 / 3) and sc.spearman_rho == pytest.approx(-1 / 3)
+    assert (
+        sc.kendall_tau == pytest.approx(-1 / 3)
+        and sc.pearson_r == pytest.approx(-1 / 3)
+        and sc.spearman_rho == pytest.approx(-1 / 3)
+    )
 
 
 def test_sc2():

@@ -32,7 +32,9 @@ def test_same_seed_same_weights_different_seed_different(init):
     b = build_network(ARCH, C=4, N=1, init=init, seed=7)
     c = build_network(ARCH, C=4, N=1, init=init, seed=8)
     assert same_weights(a, b)
-    assert not torch.equal(a.stem[0].weight, c.stem[0].weight) and not torch.equal(a.classifier.weight, c.classifier.weight)
+    assert not torch.equal(a.stem[0].weight, c.stem[0].weight) and not torch.equal(
+        a.classifier.weight, c.classifier.weight
+    )
 
 
 @pytest.mark.parametrize("build", [

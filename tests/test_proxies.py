@@ -49,7 +49,9 @@ def test_every_spec_key_is_registered():
     assert set(list_proxies()) == SPEC_KEYS
 
 
-@pytest.mark.parametrize("alias, key", [("naswot", "nwot"), ("ntk", "ntk_cond"), ("lr", "lr_count"), ("jacov", "jacob_cov")])
+@pytest.mark.parametrize(
+    "alias, key", [("naswot", "nwot"), ("ntk", "ntk_cond"), ("lr", "lr_count"), ("jacov", "jacob_cov")]
+)
 def test_aliases_resolve_to_the_spec_key(alias, key):
     assert get_proxy(alias).name == key
     assert key in list_proxies(alias)
@@ -61,10 +63,16 @@ def test_directions_follow_the_spec():
     assert get_proxy("ntk").orient(2.0) == -2.0
 
 
-@pytest.mark.parametrize("key, batch_size, init, repeats", [
-    ("nwot", 128, "torch_default", 1), ("ntk_cond", 32, "kaiming_normal_fan_out", 3),
-    ("lr_count", 1000, "kaiming_normal_fan_in", 3), ("snip", 64, "torch_default", 1), ("synflow", 1, "torch_default", 1),
-])
+@pytest.mark.parametrize(
+    "key, batch_size, init, repeats",
+    [
+        ("nwot", 128, "torch_default", 1),
+        ("ntk_cond", 32, "kaiming_normal_fan_out", 3),
+        ("lr_count", 1000, "kaiming_normal_fan_in", 3),
+        ("snip", 64, "torch_default", 1),
+        ("synflow", 1, "torch_default", 1),
+    ],
+)
 def test_entry_defaults_follow_spec_summary_table(key, batch_size, init, repeats):
     d = get_proxy(key).defaults
     assert (d["batch_size"], d["init"], d["repeats"]) == (batch_size, init, repeats)
@@ -126,7 +134,9 @@ def test_repeat_r_uses_its_seed_and_its_rows(batch):
 
 
 def test_same_init_and_same_data_make_repeats_identical(batch):
-    rec = score_arch(BEST, "ntk", batch, batch_size=8, repeats=3, repeat_init="same", repeat_data="same", **TINY, device="cpu")
+    rec = score_arch(
+        BEST, "ntk", batch, batch_size=8, repeats=3, repeat_init="same", repeat_data="same", **TINY, device="cpu"
+    )
     assert len(set(rec.repeats)) == 1
 
 

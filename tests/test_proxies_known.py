@@ -276,7 +276,9 @@ def test_saliency_closed_forms_on_softmax_regression(softmax_regression, name, f
 ])
 def test_params_and_flops_equal_the_nb201_api_values(arch, dataset, params, mflops):
     x = torch.zeros(1, 3, 32, 32)
-    assert score_arch(arch, "params", (x, None), dataset=dataset, device="cpu").value * 1e6 == pytest.approx(params, abs=1e-3)
+    assert score_arch(arch, "params", (x, None), dataset=dataset, device="cpu").value * 1e6 == pytest.approx(
+        params, abs=1e-3
+    )
     assert score_arch(arch, "flops", (x, None), dataset=dataset, device="cpu").value == pytest.approx(mflops, abs=5e-6)
 
 
@@ -297,7 +299,9 @@ def test_synflow_matches_spec_reference_magnitudes(arch, ln_synflow):
 
 def test_synflow_float32_overflows_on_the_largest_arch():
     # spec §3.2: in float32 R = inf and synflow = NaN (0·inf) for all-nor_conv_3x3.
-    rec = evaluate("synflow", build_network(ALL_CONV3, seed=0), (torch.zeros(1, 3, 32, 32), None), device="cpu", dtype="float32")
+    rec = evaluate(
+        "synflow", build_network(ALL_CONV3, seed=0), (torch.zeros(1, 3, 32, 32), None), device="cpu", dtype="float32"
+    )
     assert rec.status in ("nan", "inf") and not math.isfinite(rec.value)
 
 

@@ -58,7 +58,8 @@ def test_scores_match_direct_calls_and_are_deterministic(tmp_path):
     assert a.drop(columns=timing).equals(b.drop(columns=timing))
     from nasbench_eval.nets import nb201_params
 
-    assert list(a["params"]) == pytest.approx([nb201_params(s) / 1e6 for s in ARCHS[:3]], rel=1e-12)  # millions, NB201 API
+    # params in millions, as the NB201 API reports them
+    assert list(a["params"]) == pytest.approx([nb201_params(s) / 1e6 for s in ARCHS[:3]], rel=1e-12)
     assert list(a.columns[:2]) == ["arch", "dead_cell"] and set(a["synflow_status"]) <= {"ok", "degenerate"}
 
 
@@ -77,7 +78,11 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch):
         score_space(ARCHS, ["params"], device="cpu", store=store, progress=False)
     with ScoreStore(tmp_path / "s.sqlite") as store:
         assert len(store) == 3  # the finished scores survived the interrupt
-    monkeypatch.setattr(score_space_module, "score_arch", lambda arch, name, *a, **k: calls.append((arch, name)) or real(arch, name, *a, **k))
+    monkeypatch.setattr(
+        score_space_module,
+        "score_arch",
+        lambda arch, name, *a, **k: calls.append((arch, name)) or real(arch, name, *a, **k),
+    )
     with ScoreStore(tmp_path / "s.sqlite") as store:
         frame = score_space(ARCHS, ["params"], device="cpu", store=store, progress=False)
     assert calls[3:] == [(a, "params") for a in ARCHS[3:]]  # only the two unfinished archs were scored

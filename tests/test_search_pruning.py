@@ -92,7 +92,9 @@ def test_candidates_share_the_supernet_weights(full_bench):
     expected = evaluate("ntk_cond", sub, (_images()[:3], None), device="cpu").value
     got = next(c for c in res.rounds[0].candidates if (c.edge, c.op) == (4, "nor_conv_3x3"))
     assert got.kappa == (pytest.approx(expected, rel=1e-12),)
-    assert res.rounds[0].kappa == (pytest.approx(evaluate("ntk_cond", big, (_images()[:3], None), device="cpu").value, rel=1e-12),)
+    assert res.rounds[0].kappa == (
+        pytest.approx(evaluate("ntk_cond", big, (_images()[:3], None), device="cpu").value, rel=1e-12),
+    )
 
 
 @pytest.mark.parametrize("repeat_init, is_same", [("same", True), ("new", False)])
@@ -198,10 +200,14 @@ def test_subnet_without_one_op_equals_the_network_of_that_set():
 def test_two_op_edge_pruned_to_its_remaining_op():
     pair = ("skip_connect", "nor_conv_1x1")
     big = build_network([pair] * 6, C=2, N=1, seed=0)
-    sub = subnet_with_weights(big, lambda s: build_network(s, C=2, N=1, seed=5), remove_op((pair,) * 6, 0, "skip_connect"))
+    sub = subnet_with_weights(
+        big, lambda s: build_network(s, C=2, N=1, seed=5), remove_op((pair,) * 6, 0, "skip_connect")
+    )
     x = torch.randn(3, 2, 8, 8, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        torch.testing.assert_close(sub.cells[0].edges[0](x), big.cells[0].edges[0].ops["nor_conv_1x1"](x), rtol=0, atol=0)
+        torch.testing.assert_close(
+            sub.cells[0].edges[0](x), big.cells[0].edges[0].ops["nor_conv_1x1"](x), rtol=0, atol=0
+        )
 
 
 def test_subnet_with_an_op_the_supernet_lacks_raises():

@@ -51,8 +51,14 @@ def test_enumeration_is_complete_and_distinct():
     "text, fragment",
     [
         ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|", "node groups"),
-        ("|conv~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "unknown op 'conv'"),
-        ("|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "expected 'op~0'"),
+        (
+            "|conv~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+            "unknown op 'conv'",
+        ),
+        (
+            "|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+            "expected 'op~0'",
+        ),
         ("|nor_conv_3x3~0|+|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "has 1 inputs"),
         ("nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "malformed"),
         (42, "not a string"),
@@ -63,7 +69,10 @@ def test_malformed_strings_say_what_is_wrong(text, fragment):
         Arch.from_str(text)
 
 
-@pytest.mark.parametrize("ops, fragment", [((0,) * 5, "edge count"), ((0,) * 7, "edge count"), ((5, 0, 0, 0, 0, 0), "index 0..4"), ("abcdef", "edge count")])
+@pytest.mark.parametrize(
+    "ops, fragment",
+    [((0,) * 5, "edge count"), ((0,) * 7, "edge count"), ((5, 0, 0, 0, 0, 0), "index 0..4"), ("abcdef", "edge count")],
+)
 def test_bad_codes(ops, fragment):
     with pytest.raises(InvalidParameterError, match=fragment):
         Arch(ops)
@@ -111,7 +120,9 @@ def test_size_space():
     assert parse_arch("64:64:64:64:64", "sss") == SizeArch((64,) * 5)
 
 
-@pytest.mark.parametrize("text, fragment", [("8:16:24:32", "malformed"), ("8:16:24:32:65", "not allowed"), ("a:b:c:d:e", "malformed")])
+@pytest.mark.parametrize(
+    "text, fragment", [("8:16:24:32", "malformed"), ("8:16:24:32:65", "not allowed"), ("a:b:c:d:e", "malformed")]
+)
 def test_bad_size_strings(text, fragment):
     with pytest.raises(InvalidParameterError, match=fragment):
         SizeArch.from_str(text)

@@ -21,8 +21,21 @@ from nasbench_eval.spidernet.pruners import PrunerLog
 from nasbench_eval.spidernet.training import cutout, make_optimizer, measured_mutation_bytes, train_epoch
 from nasbench_eval.train import DeviceSplit
 
-TINY = SpiderNetConfig(cycles=1, mutations_per_cycle=1, epochs_per_cycle=1, final_epochs=1, C=2, reductions=1, batch_size=32,
-                       n_good=1, ntk_images=4, ntk_batches=1, lrc_patches=60, lrc_batches=1, eval_batch_size=64)
+TINY = SpiderNetConfig(
+    cycles=1,
+    mutations_per_cycle=1,
+    epochs_per_cycle=1,
+    final_epochs=1,
+    C=2,
+    reductions=1,
+    batch_size=32,
+    n_good=1,
+    ntk_images=4,
+    ntk_batches=1,
+    lrc_patches=60,
+    lrc_batches=1,
+    eval_batch_size=64,
+)
 """Small enough for one CPU thread: 2 cells at 2 and 4 channels, one epoch per phase, 4 NTK images."""
 
 
@@ -56,8 +69,11 @@ def test_one_cycle_end_to_end(tmp_path, data):
     row = s["cycles"][0]
     assert row["ops_before"] == 5 * 7 and len(row["epochs"]) == 1 and row["epochs"][0]["batches"] == 2
     assert row["epochs"][0]["lr"] == TINY.lr                                 # cosine starts at the peak
-    assert row["ops_after"] == row["ops_pruned"] + 14 * row["accepted"]      # a mutation adds 2 all-op edges
-    assert len(row["mutations"]) == 1 and row["mutations"][0]["reason"] in ("ok", "no good mutation among the sampled edges")
+    assert row["ops_after"] == row["ops_pruned"] + 14 * row["accepted"]  # a mutation adds 2 all-op edges
+    assert len(row["mutations"]) == 1 and row["mutations"][0]["reason"] in (
+        "ok",
+        "no good mutation among the sampled edges",
+    )
     arch = json.loads((tmp_path / "architecture.json").read_text())
     assert [CellGraph.from_dict(c["graph"]).edges for c in arch["cells"]] == [g.edges for g in model.graphs]
     x, y = data[1].batch(torch.arange(32))
@@ -65,9 +81,13 @@ def test_one_cycle_end_to_end(tmp_path, data):
         acc = 100.0 * (model.eval()(x).argmax(1) == y).double().mean().item()
     assert s["test_acc"] == pytest.approx(acc)
     gates = sum(1 for n, _ in model.named_parameters() if n.endswith(".w"))
-    assert s["n_params"] == sum(p.numel() for p in model.parameters()) - gates and gates == sum(g.n_ops() for g in model.graphs)
+    assert s["n_params"] == sum(p.numel() for p in model.parameters()) - gates and gates == sum(
+        g.n_ops() for g in model.graphs
+    )
     assert s["memory"]["kind"] == "param_and_buffer_bytes" and s["memory"]["bytes"] > 0
-    assert s["seconds"]["total"] == pytest.approx(s["seconds"]["search"] + s["seconds"]["final_training"] + s["seconds"]["test"])
+    assert s["seconds"]["total"] == pytest.approx(
+        s["seconds"]["search"] + s["seconds"]["final_training"] + s["seconds"]["test"]
+    )
     assert DeletionPlan.from_run(tmp_path) == DeletionPlan((len(row["deadheaded"]),), 0)
 
 
@@ -94,7 +114,9 @@ def test_cycle_deadheads_exactly_the_ops_off_in_more_than_75_percent_of_batches(
     log = PrunerLog.from_state(history)
     initial = set(SpiderNet(C=2, reductions=1).op_keys())
     assert log.history.keys() == initial
-    off_share = {k: sum(not on for e in epochs for on in e) / sum(len(e) for e in epochs) for k, epochs in log.history.items()}
+    off_share = {
+        k: sum(not on for e in epochs for on in e) / sum(len(e) for e in epochs) for k, epochs in log.history.items()
+    }
     assert all(sum(len(e) for e in epochs) == 8 for epochs in log.history.values())   # 2 epochs x 4 batches
     assert dead == {k for k, f in off_share.items() if f > 0.75}
     assert 0 < len(dead) < len(initial)                                   # the rule had something to decide
@@ -102,14 +124,17 @@ def test_cycle_deadheads_exactly_the_ops_off_in_more_than_75_percent_of_batches(
 
 
 def test_final_training_deadheads_after_each_epoch_once_the_window_is_full(tmp_path, data):
-    cfg = dataclasses.replace(TINY, cycles=0, final_epochs=3, deadhead_window=2, batch_size=16, pruner_lr=1.0, pruner_clamp=None)
+    cfg = dataclasses.replace(
+        TINY, cycles=0, final_epochs=3, deadhead_window=2, batch_size=16, pruner_lr=1.0, pruner_clamp=None
+    )
     res = run_spidernet(tmp_path, config=cfg, data=data, device="cpu")
     rows = res.summary["final"]["epochs"]
     assert "deadheaded" not in rows[0] and "deadheaded" in rows[1] and "deadheaded" in rows[2]   # window = 2 epochs
     dead = {tuple(k) for r in rows[1:] for k in r["deadheaded"]}
     assert dead and set(res.model.op_keys()) == set(SpiderNet(C=2, reductions=1).op_keys()) - dead
     opt = torch.load(tmp_path / "checkpoints" / "final.pt", weights_only=True)["optimizer"]
-    assert sum(len(g["params"]) for g in opt["param_groups"]) == len(list(res.model.parameters()))   # deleted ops left SGD
+    # deleted ops left SGD
+    assert sum(len(g["params"]) for g in opt["param_groups"]) == len(list(res.model.parameters()))
     assert DeletionPlan.from_run(tmp_path) == DeletionPlan((), len(dead))
 
 
@@ -146,8 +171,10 @@ def test_ablations_change_only_their_own_parts(ablation, tmp_path, data, monkeyp
     res = run_spidernet(tmp_path, config=cfg, ablation=ablation, reference=plan, data=data, device="cpu")
     st = STRATEGIES[ablation]
     guided = st.mutation == "ntk_lrc"
-    assert (calls["select"], calls["random_edge"]) == ((4, 0) if guided else (0, 4))   # 2 cycles x 2 attempts
-    expect_deleted = (list(plan.per_cycle) if st.inter_cycle == "random" else []) + ([plan.final] if st.intra_train == "random" else [])
+    assert (calls["select"], calls["random_edge"]) == ((4, 0) if guided else (0, 4))  # 2 cycles x 2 attempts
+    expect_deleted = (list(plan.per_cycle) if st.inter_cycle == "random" else []) + (
+        [plan.final] if st.intra_train == "random" else []
+    )
     assert calls["deleted"] == expect_deleted
     cycle_train = [(True, True)] * 2 if st.inter_cycle == "deadhead" else []          # 2 cycles x 1 epoch, gates learn
     gates = st.intra_train == "pruners"
@@ -235,16 +262,54 @@ def fake_cifar(tmp_path_factory):
     rng = np.random.default_rng(0)
     for name, n in [*[(f"data_batch_{i}", 20) for i in range(1, 6)], ("test_batch", 30)]:
         with open(folder / name, "wb") as f:
-            pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": rng.integers(0, 10, n).tolist()}, f)
+            pickle.dump(
+                {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": rng.integers(0, 10, n).tolist()},
+                f,
+            )
     return root
 
 
 def test_cli_spidernet_writes_the_run(tmp_path, fake_cifar, capsys):
     out = tmp_path / "run"
-    args = ["spidernet", "--cycles", "1", "--mutations-per-cycle", "1", "--epochs-per-cycle", "1", "--final-epochs", "1",
-            "--init-channels", "2", "--reductions", "1", "--vram-gb", "4", "--n-good", "1", "--ntk-images", "2",
-            "--lrc-patches", "40", "--batch-size", "50", "--train-images", "50", "--test-images", "20", "--seed", "3",
-            "--device", "cpu", "--quiet", "--data-dir", str(fake_cifar), "--out", str(out), "--json"]
+    args = [
+        "spidernet",
+        "--cycles",
+        "1",
+        "--mutations-per-cycle",
+        "1",
+        "--epochs-per-cycle",
+        "1",
+        "--final-epochs",
+        "1",
+        "--init-channels",
+        "2",
+        "--reductions",
+        "1",
+        "--vram-gb",
+        "4",
+        "--n-good",
+        "1",
+        "--ntk-images",
+        "2",
+        "--lrc-patches",
+        "40",
+        "--batch-size",
+        "50",
+        "--train-images",
+        "50",
+        "--test-images",
+        "20",
+        "--seed",
+        "3",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--data-dir",
+        str(fake_cifar),
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(args) == 0
     r = json.loads(capsys.readouterr().out)
     assert (r["n_train"], r["n_test"], r["seed"], r["config"]["C"], r["config"]["vram_gb"]) == (50, 20, 3, 2, 4.0)
@@ -263,7 +328,9 @@ def test_cli_spidernet_writes_the_run(tmp_path, fake_cifar, capsys):
     (["--ablation", "random4", "--reference", "nowhere"], "result.json"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(bad, needle, tmp_path, fake_cifar, capsys):
-    code = main(["spidernet", *bad, "--out", str(tmp_path / "x"), "--data-dir", str(fake_cifar), "--device", "cpu", "--quiet"])
+    code = main(
+        ["spidernet", *bad, "--out", str(tmp_path / "x"), "--data-dir", str(fake_cifar), "--device", "cpu", "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and needle in err and err.count("\n") == 1
 
@@ -277,4 +344,5 @@ def test_gpu_run_measures_memory_on_the_device(tmp_path):
     assert next(res.model.parameters()).is_cuda
     net = SpiderNet(C=2, reductions=1, seed=0).cuda()
     batch = data[0].batch(torch.arange(32, device="cuda"))
-    assert measured_mutation_bytes(net, (1, 2, 3), batch) > mutation_bytes(net, (1, 2, 3))   # + grads, activations, momentum
+    # measured > modelled: + grads, activations, momentum
+    assert measured_mutation_bytes(net, (1, 2, 3), batch) > mutation_bytes(net, (1, 2, 3))

@@ -46,7 +46,9 @@ def test_pick_maximizes_joint_rank_of_good_candidates_and_checks_memory():
 def test_off_model_of_a_pair_equals_the_model_without_the_new_edges():
     slim = SpiderNet(C=4, reductions=1, seed=0).slim(1)
     x = torch.randn(6, 3, 4, 4, generator=torch.Generator().manual_seed(1))
-    on_out, off_out = paired_scores(slim, (1, 0, 2), x, lambda n, x: n(x).detach(), init="kaiming_normal_fan_in", seed=4)
+    on_out, off_out = paired_scores(
+        slim, (1, 0, 2), x, lambda n, x: n(x).detach(), init="kaiming_normal_fan_in", seed=4
+    )
     plain = copy.deepcopy(slim)                                           # rebuild S'_on, then delete e', e''
     new = plain.mutate((1, 0, 2), seed=4)
     plain.reset_parameters("kaiming_normal_fan_in", generator=torch.Generator().manual_seed(4))

@@ -25,8 +25,13 @@ def add_scorefile_arguments(p) -> None:
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
                    help="ground-truth schedule: 12 or 200 (default 200)")
     p.add_argument("--columns", help="comma-separated score columns (default: every numeric non-ground-truth column)")
-    p.add_argument("--lower-is-better", default="", metavar="COL,...",
-                   help="columns to negate before ranking (registered lower-is-better proxies such as ntk_cond are negated anyway)")
+    p.add_argument(
+        "--lower-is-better",
+        default="",
+        metavar="COL,...",
+        help="columns to negate before ranking "
+        "(registered lower-is-better proxies such as ntk_cond are negated anyway)",
+    )
     p.add_argument("--out", help="output PNG (default: <scores stem>_<command>.png next to the scores file)")
 
 
@@ -69,8 +74,14 @@ def column_curves(args, curve, plot, command: str, title: str) -> tuple[ScoreTab
         print(f"nasbench-eval: warning: {w.message}", file=sys.stderr)
     curves = {c: curve(y_true, table.scores[c].to_numpy()) for c in table.scores.columns}
     out = plot(curves, out, title=title.format(n=len(table.index)))
-    header = {"scores": str(table.path), "dataset": args.dataset, "epochs": args.epochs, "n_archs": int(len(table.index)),
-              "n_merged": table.n_merged, "plot": str(out)}
+    header = {
+        "scores": str(table.path),
+        "dataset": args.dataset,
+        "epochs": args.epochs,
+        "n_archs": int(len(table.index)),
+        "n_merged": table.n_merged,
+        "plot": str(out),
+    }
     return table, curves, header
 
 
@@ -80,5 +91,7 @@ def load_scores_and_truth(args) -> tuple[ScoreTable, np.ndarray]:
 
     bench = create_benchmark("nb201", data_dir=args.data_dir)
     y_all = bench.accuracies(args.dataset, "test_acc", args.epochs)  # a bad --epochs fails before the file is read
-    table = read_scores(args.scores, bench, columns=_split(args.columns), lower_is_better=_split(args.lower_is_better) or ())
+    table = read_scores(
+        args.scores, bench, columns=_split(args.columns), lower_is_better=_split(args.lower_is_better) or ()
+    )
     return table, y_all[table.index]

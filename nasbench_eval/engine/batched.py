@@ -223,15 +223,24 @@ def _prepare(archs, name, batch, dataset, seed, profile, options, caller):
     """Validate like `score_arch`; return (entry, settings, parsed archs, K, x, y, rows needed)."""
     entry = get_proxy(name)
     if entry.name not in ENGINE_PROXIES:
-        raise InvalidParameterError(f"{caller}(): name={name!r} is not batched; expected one of {list(ENGINE_PROXIES)} (use score_arch).")
+        raise InvalidParameterError(
+            f"{caller}(): name={name!r} is not batched; expected one of {list(ENGINE_PROXIES)} (use score_arch)."
+        )
     s = resolve_settings(name, profile, caller=caller, **options)
     if isinstance(archs, (str, Arch)) or len(archs) == 0:
-        raise InvalidParameterError(f"{caller}(): archs={archs!r} is not a non-empty sequence; expected a list of architectures.")
+        raise InvalidParameterError(
+            f"{caller}(): archs={archs!r} is not a non-empty sequence; expected a list of architectures."
+        )
     parsed = [parse_arch(a, caller=caller) for a in archs]
     bad = [str(a) for a in parsed if not isinstance(a, Arch)]
     if bad:
-        raise InvalidParameterError(f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings (score sss archs with score_arch).")
-    num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
+        raise InvalidParameterError(
+            f"{caller}(): arch {bad[0]!r} is not a tss genotype; expected '|op~0|+...' strings "
+            "(score sss archs with score_arch)."
+        )
+    num_classes, x, y, need = check_image_batch(
+        entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller
+    )
     return entry, s, parsed, num_classes, x, y, need
 
 

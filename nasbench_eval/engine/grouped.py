@@ -22,8 +22,9 @@ ReLU sites are reported to an optional *observer* ``observer(pre_activation, idx
 that order); NASWOT and linear regions build their per-arch codes from it.
 
 >>> from nasbench_eval.nets import build_network
->>> nets = [build_network(a, C=4, N=1, seed=0) for a in ("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|",
-...                                                      "|skip_connect~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")]
+>>> archs = ("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|",
+...          "|skip_connect~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")
+>>> nets = [build_network(a, C=4, N=1, seed=0) for a in archs]
 >>> GroupedNetwork(nets)(torch.zeros(2, 3, 32, 32)).shape        # (A, B, K)
 torch.Size([2, 2, 10])
 """
@@ -69,7 +70,9 @@ class GroupedConvBN(nn.Module):
     Maps (B, S·C_in, H, W) to (B, S·C_out, H', W').
     """
 
-    def __init__(self, convs: Sequence[nn.Conv2d], bns: Sequence[nn.BatchNorm2d] | None, idx: torch.Tensor, *, relu: bool):
+    def __init__(
+        self, convs: Sequence[nn.Conv2d], bns: Sequence[nn.BatchNorm2d] | None, idx: torch.Tensor, *, relu: bool
+    ):
         super().__init__()
         first = convs[0]
         self.stride, self.padding, self.relu = first.stride, first.padding, relu
@@ -93,7 +96,9 @@ class GroupedConvBN(nn.Module):
         y = F.conv2d(x, self.weight.flatten(0, 1), stride=self.stride, padding=self.padding, groups=groups)
         if self.bn_weight is None:
             return y
-        return F.batch_norm(y, None, None, self.bn_weight.flatten(), self.bn_bias.flatten(), training=True, eps=self.eps)
+        return F.batch_norm(
+            y, None, None, self.bn_weight.flatten(), self.bn_bias.flatten(), training=True, eps=self.eps
+        )
 
 
 def _conv_bn(seqs: Sequence[nn.Sequential], idx: torch.Tensor, use_bn: bool) -> GroupedConvBN:
@@ -113,7 +118,9 @@ class GroupedEdge(nn.Module):
         names = []
         for edge in edges:
             if len(edge.ops) != 1:
-                raise InvalidParameterError(f"GroupedNetwork(): edge with ops {list(edge.ops)} is mixed; expected single-op edges.")
+                raise InvalidParameterError(
+                    f"GroupedNetwork(): edge with ops {list(edge.ops)} is mixed; expected single-op edges."
+                )
             names.append(next(iter(edge.ops)))
         self.ops = [op for op in OPS if op in names]
         order = [a for op in self.ops for a in range(len(names)) if names[a] == op]
@@ -208,7 +215,9 @@ class GroupedNetwork(nn.Module):
         first = nets[0]
         self.stem = None
         if not isinstance(first.stem, nn.Identity):
-            self.stem = GroupedConvBN([n.stem[0] for n in nets], [n.stem[1] for n in nets] if keep_all else None, idx, relu=False)
+            self.stem = GroupedConvBN(
+                [n.stem[0] for n in nets], [n.stem[1] for n in nets] if keep_all else None, idx, relu=False
+            )
         self.cells = nn.ModuleList(
             GroupedResidual([n.cells[i] for n in nets], keep_red) if isinstance(block, ResidualBlock)
             else GroupedCell([n.cells[i] for n in nets], keep_all)
@@ -236,8 +245,10 @@ class GroupedNetwork(nn.Module):
             x = F.batch_norm(x, None, None, self.head_bn_weight.flatten(), self.head_bn_bias.flatten(), training=True)
         if observer is not None:
             observer(x, self.idx)
-        feats = F.adaptive_avg_pool2d(F.relu(x), 1).flatten(1).reshape(len(x), self.num_archs, -1)   # (B, A, C)
-        return torch.baddbmm(self.classifier_bias.unsqueeze(1), feats.transpose(0, 1), self.classifier_weight.transpose(1, 2))
+        feats = F.adaptive_avg_pool2d(F.relu(x), 1).flatten(1).reshape(len(x), self.num_archs, -1)  # (B, A, C)
+        return torch.baddbmm(
+            self.classifier_bias.unsqueeze(1), feats.transpose(0, 1), self.classifier_weight.transpose(1, 2)
+        )
 
     def weight_slices(self, select: Callable[[nn.Module], list]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The stacked parameters whose single-arch sources a proxy's weight selector picks.
@@ -267,9 +278,21 @@ def _check_group(nets: Sequence[CellNetwork], bn: str) -> None:
     if bn not in BN_MODES:
         raise InvalidParameterError(f"GroupedNetwork(): bn={bn!r} is not supported; expected one of {list(BN_MODES)}.")
     if not nets or not all(isinstance(n, CellNetwork) for n in nets):
-        raise InvalidParameterError("GroupedNetwork(): nets must be a non-empty sequence of CellNetwork; build them with build_network().")
-    shape = [tuple(p.shape) for p in nets[0].stem.parameters()], [type(c) for c in nets[0].cells], tuple(nets[0].classifier.weight.shape)
+        raise InvalidParameterError(
+            "GroupedNetwork(): nets must be a non-empty sequence of CellNetwork; build them with build_network()."
+        )
+    shape = (
+        [tuple(p.shape) for p in nets[0].stem.parameters()],
+        [type(c) for c in nets[0].cells],
+        tuple(nets[0].classifier.weight.shape),
+    )
     for n in nets[1:]:
-        other = [tuple(p.shape) for p in n.stem.parameters()], [type(c) for c in n.cells], tuple(n.classifier.weight.shape)
+        other = (
+            [tuple(p.shape) for p in n.stem.parameters()],
+            [type(c) for c in n.cells],
+            tuple(n.classifier.weight.shape),
+        )
         if other != shape:
-            raise InvalidParameterError("GroupedNetwork(): nets differ in macro structure (C, N, classes or stem); expected one structure.")
+            raise InvalidParameterError(
+                "GroupedNetwork(): nets differ in macro structure (C, N, classes or stem); expected one structure."
+            )

@@ -43,11 +43,17 @@ def mean_std(values, *, ddof: int = 0) -> MeanStd:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError(f"{caller}(): values is not numeric; expected an array of shape (n_runs, ...).") from err
+        raise InvalidParameterError(
+            f"{caller}(): values is not numeric; expected an array of shape (n_runs, ...)."
+        ) from err
     if arr.ndim == 0 or arr.shape[0] == 0:
-        raise InvalidParameterError(f"{caller}(): values has shape {arr.shape}; expected at least one run along axis 0.")
+        raise InvalidParameterError(
+            f"{caller}(): values has shape {arr.shape}; expected at least one run along axis 0."
+        )
     if arr.shape[0] <= ddof:
-        raise InvalidParameterError(f"{caller}(): ddof={ddof!r} leaves no degree of freedom with {arr.shape[0]} runs; expected ddof < n_runs.")
+        raise InvalidParameterError(
+            f"{caller}(): ddof={ddof!r} leaves no degree of freedom with {arr.shape[0]} runs; expected ddof < n_runs."
+        )
     mean, std = arr.mean(axis=0), arr.std(axis=0, ddof=ddof)
     if arr.ndim == 1:
         return MeanStd(float(mean), float(std), int(arr.shape[0]))

@@ -57,7 +57,9 @@ class CombinationScores(NamedTuple):
 def _ranks(name: str, mapping: Mapping[str, float], keys: list[str], *, caller: str) -> np.ndarray:
     if not isinstance(mapping, Mapping) or list(mapping) != keys:
         got = list(mapping) if isinstance(mapping, Mapping) else type(mapping).__name__
-        raise InvalidParameterError(f"{caller}(): {name} has keys {got!r}; expected a mapping with keys {keys!r} in that order.")
+        raise InvalidParameterError(
+            f"{caller}(): {name} has keys {got!r}; expected a mapping with keys {keys!r} in that order."
+        )
     return competition_rank([mapping[k] for k in keys])
 
 
@@ -89,11 +91,21 @@ def combination_scores(dist_quality: Mapping[str, float], wts_quality: Mapping[s
     caller = "combination_scores"
     s1, s2 = list(dist_quality), list(dist_reliance)
     if not s1 or not s2:
-        raise InvalidParameterError(f"{caller}(): got {len(s1)} Stage-1 and {len(s2)} Stage-2 algorithms; expected at least one of each.")
-    ra1, rb1 = _ranks("dist_quality", dist_quality, s1, caller=caller), _ranks("wts_quality", wts_quality, s1, caller=caller)
-    ra2, rb2 = _ranks("dist_reliance", dist_reliance, s2, caller=caller), _ranks("wts_reliance", wts_reliance, s2, caller=caller)
+        raise InvalidParameterError(
+            f"{caller}(): got {len(s1)} Stage-1 and {len(s2)} Stage-2 algorithms; expected at least one of each."
+        )
+    ra1, rb1 = (
+        _ranks("dist_quality", dist_quality, s1, caller=caller),
+        _ranks("wts_quality", wts_quality, s1, caller=caller),
+    )
+    ra2, rb2 = (
+        _ranks("dist_reliance", dist_reliance, s2, caller=caller),
+        _ranks("wts_reliance", wts_reliance, s2, caller=caller),
+    )
     a1, b1 = ra1[:, None], rb1[:, None]
     score = a1 * (np.abs(a1 - ra2[None, :]) + 1) * b1 * (np.abs(b1 - rb2[None, :]) + 1)
     flat = [(u, a, float(score[i, j])) for i, u in enumerate(s1) for j, a in enumerate(s2)]
     order = sorted(flat, key=lambda t: (math.isnan(t[2]), 0.0 if math.isnan(t[2]) else t[2]))
-    return CombinationScores(pd.DataFrame(score, index=pd.Index(s1, name="stage1"), columns=pd.Index(s2, name="stage2")), order)
+    return CombinationScores(
+        pd.DataFrame(score, index=pd.Index(s1, name="stage1"), columns=pd.Index(s2, name="stage2")), order
+    )

@@ -41,20 +41,30 @@ def _parse_policy(nan_policy: str, *, caller: str) -> tuple[str, float | None]:
         try:
             return "omit", float(nan_policy[5:])
         except ValueError as err:
-            raise InvalidParameterError(f"{caller}(): nan_policy={nan_policy!r} has no number after 'fill:'; expected e.g. 'fill:-1'.") from err
+            raise InvalidParameterError(
+                f"{caller}(): nan_policy={nan_policy!r} has no number after 'fill:'; expected e.g. 'fill:-1'."
+            ) from err
     return nan_policy, None
 
 
 def _common(preds: list[np.ndarray], ids, *, caller: str) -> list[np.ndarray]:
     if ids is None:
         if len({p.size for p in preds}) > 1:
-            raise InvalidParameterError(f"{caller}(): preds have lengths {[p.size for p in preds]}; expected equal lengths, or pass ids to intersect.")
+            raise InvalidParameterError(
+                f"{caller}(): preds have lengths {[p.size for p in preds]}; expected equal lengths, or pass ids to "
+                "intersect."
+            )
         return preds
     ids = [list(i) for i in ids]
     if len(ids) != len(preds) or any(len(i) != p.size for i, p in zip(ids, preds)):
-        raise InvalidParameterError(f"{caller}(): ids has lengths {[len(i) for i in ids]}; expected one id per prediction in each of the {len(preds)} arrays.")
+        raise InvalidParameterError(
+            f"{caller}(): ids has lengths {[len(i) for i in ids]}; expected one id per prediction in each of the "
+            f"{len(preds)} arrays."
+        )
     if any(len(set(i)) != len(i) for i in ids):
-        raise InvalidParameterError(f"{caller}(): ids holds repeated ids within one array; expected unique ids per array (deduplicate first).")
+        raise InvalidParameterError(
+            f"{caller}(): ids holds repeated ids within one array; expected unique ids per array (deduplicate first)."
+        )
     common = sorted(set.intersection(*(set(i) for i in ids)))
     return [p[[dict(zip(i, range(len(i))))[c] for c in common]] for i, p in zip(ids, preds)]
 

@@ -108,7 +108,10 @@ def improvement_curve(y_true, y_score, *, k_min: int = 10, tie_break: str = "ave
     acc, pred = acc[keep], pred[keep]
     n = acc.size
     if n == 0:
-        raise InvalidParameterError(f"{caller}(): no architecture with ground truth is left ({int((~keep).sum())} NaN rows dropped); expected at least one.")
+        raise InvalidParameterError(
+            f"{caller}(): no architecture with ground truth is left ({int((~keep).sum())} NaN rows dropped); expected "
+            "at least one."
+        )
     k_min = check_int("k_min", k_min, caller=caller, minimum=1, maximum=n)
     m = _mean_of_top(acc, _score_groups(pred), tie_break)[: n - k_min + 1]
     best = float(acc.max())
@@ -124,7 +127,10 @@ def _aligned(y_true, y_score, *, caller: str) -> tuple[np.ndarray, np.ndarray]:
     acc = check_1d("y_true", y_true, caller=caller)
     pred = check_1d("y_score", y_score, caller=caller)
     if acc.size != pred.size:
-        raise InvalidParameterError(f"{caller}(): y_true and y_score have lengths {acc.size} and {pred.size}; expected equal lengths (one entry per arch).")
+        raise InvalidParameterError(
+            f"{caller}(): y_true and y_score have lengths {acc.size} and {pred.size}; expected equal lengths "
+            "(one entry per arch)."
+        )
     return acc, pred
 
 
@@ -204,7 +210,9 @@ def aggregate_improvement(curves: Sequence[ImprovementCurve], *, ddof: int = 0) 
     k = curves[0].k
     if any(c.k.shape != k.shape or not np.array_equal(c.k, k) for c in curves):
         sizes = sorted({(int(c.k[0]), int(c.k[-1])) for c in curves})
-        raise InvalidParameterError(f"{caller}(): curves cover different k ranges {sizes}; expected runs with the same n and k_min.")
+        raise InvalidParameterError(
+            f"{caller}(): curves cover different k ranges {sizes}; expected runs with the same n and k_min."
+        )
     stats = mean_std(np.stack([c.mean_acc for c in curves]), ddof=ddof)
     best = float(np.mean([c.best_acc for c in curves]))
     base = stats.mean[0]

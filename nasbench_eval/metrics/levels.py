@@ -68,20 +68,30 @@ def level_positions(n: int, *, n_groups: int | None = 25, positions: Sequence[in
     [4, 50]
     """
     if positions is not None and top_fractions is not None:
-        raise InvalidParameterError(f"{caller}(): positions and top_fractions are both given; expected at most one of them.")
+        raise InvalidParameterError(
+            f"{caller}(): positions and top_fractions are both given; expected at most one of them."
+        )
     if top_fractions is not None:
         fr = check_1d("top_fractions", top_fractions, caller=caller)
         if fr.size == 0 or not np.all((fr > 0) & (fr < 1)):
-            raise InvalidParameterError(f"{caller}(): top_fractions={list(fr)!r} has values outside (0, 1); expected fractions strictly between 0 and 1.")
+            raise InvalidParameterError(
+                f"{caller}(): top_fractions={list(fr)!r} has values outside (0, 1); expected fractions strictly "
+                "between 0 and 1."
+            )
         positions = [math.floor(f * n + 1e-9) for f in fr]
     if positions is not None:
         pos = np.asarray([check_int("positions", p, caller=caller) for p in positions], dtype=np.int64)
         if pos.size == 0 or pos.min() < 1 or pos.max() > n - 1:
-            raise InvalidParameterError(f"{caller}(): positions={pos.tolist()!r} are outside [1, {n - 1}]; expected non-empty positions in [1, N-1] for N={n}.")
+            raise InvalidParameterError(
+                f"{caller}(): positions={pos.tolist()!r} are outside [1, {n - 1}]; expected non-empty positions in "
+                f"[1, N-1] for N={n}."
+            )
         return pos
     n_groups = check_int("n_groups", n_groups, caller=caller, minimum=2)
     if n < n_groups:
-        raise InvalidParameterError(f"{caller}(): n_groups={n_groups!r} exceeds the number of architectures N={n}; expected n_groups <= N.")
+        raise InvalidParameterError(
+            f"{caller}(): n_groups={n_groups!r} exceeds the number of architectures N={n}; expected n_groups <= N."
+        )
     q = n // n_groups
     return np.arange(1, n_groups, dtype=np.int64) * q
 
@@ -111,7 +121,10 @@ def threshold_levels(y_true, *, n_groups: int | None = 25, positions: Sequence[i
     """
     acc = check_1d("y_true", y_true, caller=caller)
     if np.isnan(acc).any():
-        raise InvalidParameterError(f"{caller}(): y_true contains {int(np.isnan(acc).sum())} NaN of {acc.size}; expected ground truth for every architecture.")
+        raise InvalidParameterError(
+            f"{caller}(): y_true contains {int(np.isnan(acc).sum())} NaN of {acc.size}; expected ground truth for "
+            "every architecture."
+        )
     pos = level_positions(acc.size, n_groups=n_groups, positions=positions, top_fractions=top_fractions, caller=caller)
     cut = np.sort(acc)[::-1][pos]
     return Levels(pos, 100.0 - cut, acc[None, :] > cut[:, None])

@@ -26,7 +26,10 @@ from .sampling import MassCurve
 
 def _check_curves(curves: Mapping, kind: type, *, caller: str) -> None:
     if not isinstance(curves, Mapping) or not curves or not all(isinstance(c, kind) for c in curves.values()):
-        raise InvalidParameterError(f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping of label -> {kind.__name__}.")
+        raise InvalidParameterError(
+            f"{caller}(): curves={type(curves).__name__} is empty or holds other objects; expected a non-empty mapping "
+            f"of label -> {kind.__name__}."
+        )
 
 
 def _log_x(ax, values) -> None:
@@ -49,7 +52,9 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     return path
 
 
-def plot_improvement(curves: Mapping[str, ImprovementCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
+def plot_improvement(
+    curves: Mapping[str, ImprovementCurve], path: str | os.PathLike, *, title: str | None = None
+) -> Path:
     """Mean accuracy of the kept architectures (left) and normalised improvement (right) vs number kept.
 
     Parameters
@@ -86,7 +91,9 @@ def plot_improvement(curves: Mapping[str, ImprovementCurve], path: str | os.Path
     return _save(fig, path)
 
 
-def _plot_threshold_curves(curves: Mapping, values: str, path, *, ylabel: str, baseline: str, title: str | None) -> Path:
+def _plot_threshold_curves(
+    curves: Mapping, values: str, path, *, ylabel: str, baseline: str, title: str | None
+) -> Path:
     """One line per curve of `values` (an attribute) against the test-error threshold, baseline dashed."""
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.subplots()
@@ -120,7 +127,9 @@ def plot_recall(curves: Mapping[str, RecallCurve], path: str | os.PathLike, *, t
     pathlib.Path
     """
     _check_curves(curves, RecallCurve, caller="plot_recall")
-    return _plot_threshold_curves(curves, "recall", path, ylabel="recall of top architectures", baseline="random", title=title)
+    return _plot_threshold_curves(
+        curves, "recall", path, ylabel="recall of top architectures", baseline="random", title=title
+    )
 
 
 def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title: str | None = None) -> Path:
@@ -139,7 +148,9 @@ def plot_mass(curves: Mapping[str, MassCurve], path: str | os.PathLike, *, title
     pathlib.Path
     """
     _check_curves(curves, MassCurve, caller="plot_mass")
-    return _plot_threshold_curves(curves, "mass", path, ylabel="probability mass on better archs", baseline="uniform", title=title)
+    return _plot_threshold_curves(
+        curves, "mass", path, ylabel="probability mass on better archs", baseline="uniform", title=title
+    )
 
 
 HEAVY_TAIL_DECADES = 3
@@ -193,11 +204,15 @@ def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLi
     caller = "plot_scatter"
     y = check_1d("y_true", y_true, caller=caller)
     if not isinstance(scores, Mapping) or not scores:
-        raise InvalidParameterError(f"{caller}(): scores={type(scores).__name__} is empty; expected a non-empty mapping of name -> scores.")
+        raise InvalidParameterError(
+            f"{caller}(): scores={type(scores).__name__} is empty; expected a non-empty mapping of name -> scores."
+        )
     cols = {k: check_1d(f"scores[{k!r}]", v, caller=caller) for k, v in scores.items()}
     bad = {k: v.size for k, v in cols.items() if v.size != y.size}
     if bad:
-        raise InvalidParameterError(f"{caller}(): scores {bad} have lengths other than len(y_true)={y.size}; expected one score per arch.")
+        raise InvalidParameterError(
+            f"{caller}(): scores {bad} have lengths other than len(y_true)={y.size}; expected one score per arch."
+        )
     n = len(cols)
     ncols = min(n, 3)
     fig = Figure(figsize=(4.4 * ncols, 3.8 * math.ceil(n / ncols)), layout="constrained")

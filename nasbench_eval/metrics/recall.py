@@ -76,7 +76,10 @@ def top_arch_recall_curve(y_true, y_score, *, n_groups: int | None = 25, positio
     lv = threshold_levels(y_true, n_groups=n_groups, positions=positions, top_fractions=top_fractions, caller=caller)
     n = lv.true_top.shape[1]
     if pred.size != n:
-        raise InvalidParameterError(f"{caller}(): y_true and y_score have lengths {n} and {pred.size}; expected equal lengths (one entry per arch).")
+        raise InvalidParameterError(
+            f"{caller}(): y_true and y_score have lengths {n} and {pred.size}; expected equal lengths "
+            "(one entry per arch)."
+        )
     pred = np.where(np.isnan(pred), -np.inf, pred)
     cut = np.sort(pred)[::-1][lv.positions]
     pred_top = pred[None, :] > cut[:, None]
@@ -101,5 +104,7 @@ def mean_recall(y_true, y_score, *, n_groups: int | None = 25, positions: Sequen
     >>> mean_recall(acc, pred, n_groups=5)
     0.6875
     """
-    r = top_arch_recall_curve(y_true, y_score, n_groups=n_groups, positions=positions, top_fractions=top_fractions).recall
+    r = top_arch_recall_curve(
+        y_true, y_score, n_groups=n_groups, positions=positions, top_fractions=top_fractions
+    ).recall
     return float(np.nanmean(r)) if np.isfinite(r).any() else math.nan

@@ -26,11 +26,17 @@ def _matrix(name: str, value, *, caller: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError(f"{caller}(): {name} is not numeric; expected a 2-D array of shape (n_edges, n_ops).") from err
+        raise InvalidParameterError(
+            f"{caller}(): {name} is not numeric; expected a 2-D array of shape (n_edges, n_ops)."
+        ) from err
     if arr.ndim != 2 or 0 in arr.shape:
-        raise InvalidParameterError(f"{caller}(): {name} has shape {arr.shape}; expected a 2-D array of shape (n_edges, n_ops), e.g. (6, 5).")
+        raise InvalidParameterError(
+            f"{caller}(): {name} has shape {arr.shape}; expected a 2-D array of shape (n_edges, n_ops), e.g. (6, 5)."
+        )
     if np.isnan(arr).any():
-        raise InvalidParameterError(f"{caller}(): {name} contains {int(np.isnan(arr).sum())} NaN; expected finite values.")
+        raise InvalidParameterError(
+            f"{caller}(): {name} contains {int(np.isnan(arr).sum())} NaN; expected finite values."
+        )
     return arr
 
 
@@ -62,31 +68,47 @@ def edge_probs(params, *, kind: str = "softmax") -> np.ndarray:
     arr = _matrix("params", params, caller=caller)
     if kind == "softmax":
         if np.isposinf(arr).any():
-            raise InvalidParameterError(f"{caller}(): params contains +inf logits; expected finite logits (or -inf for a zero probability).")
+            raise InvalidParameterError(
+                f"{caller}(): params contains +inf logits; expected finite logits (or -inf for a zero probability)."
+            )
         return np.exp(arr - scipy.special.logsumexp(arr, axis=1, keepdims=True))
     if kind == "dirichlet":
         if not (np.isfinite(arr).all() and (arr > 0).all()):
-            raise InvalidParameterError(f"{caller}(): params has {int((~(np.isfinite(arr) & (arr > 0))).sum())} non-positive or infinite concentrations; expected beta > 0 for kind='dirichlet'.")
+            raise InvalidParameterError(
+                f"{caller}(): params has {int((~(np.isfinite(arr) & (arr > 0))).sum())} non-positive or infinite "
+                "concentrations; expected beta > 0 for kind='dirichlet'."
+            )
         return arr / arr.sum(axis=1, keepdims=True)
     return _check_probs(arr, caller=caller)
 
 
 def _check_probs(arr: np.ndarray, *, caller: str) -> np.ndarray:
     if (arr < 0).any() or not np.isfinite(arr).all():
-        raise InvalidParameterError(f"{caller}(): probs has {int((~np.isfinite(arr) | (arr < 0)).sum())} negative or infinite entries; expected probabilities in [0, 1].")
+        raise InvalidParameterError(
+            f"{caller}(): probs has {int((~np.isfinite(arr) | (arr < 0)).sum())} negative or infinite entries; "
+            "expected probabilities in [0, 1]."
+        )
     sums = arr.sum(axis=1)
     bad = np.abs(sums - 1.0) > 1e-6
     if bad.any():
-        raise InvalidParameterError(f"{caller}(): probs rows {np.flatnonzero(bad).tolist()} sum to {sums[bad].round(6).tolist()}; expected every row to sum to 1 (within 1e-6).")
+        raise InvalidParameterError(
+            f"{caller}(): probs rows {np.flatnonzero(bad).tolist()} sum to {sums[bad].round(6).tolist()}; expected "
+            "every row to sum to 1 (within 1e-6)."
+        )
     return arr
 
 
 def _check_codes(codes, n_edges: int, n_ops: int, *, caller: str) -> np.ndarray:
     arr = np.asarray(codes)
     if arr.ndim != 2 or arr.shape[1] != n_edges or not np.issubdtype(arr.dtype, np.integer):
-        raise InvalidParameterError(f"{caller}(): codes has shape {arr.shape} and dtype {arr.dtype}; expected integers of shape (n_archs, {n_edges}).")
+        raise InvalidParameterError(
+            f"{caller}(): codes has shape {arr.shape} and dtype {arr.dtype}; expected integers of shape "
+            f"(n_archs, {n_edges})."
+        )
     if arr.size and (arr.min() < 0 or arr.max() >= n_ops):
-        raise InvalidParameterError(f"{caller}(): codes holds op indices {int(arr.min())}..{int(arr.max())}; expected 0..{n_ops - 1}.")
+        raise InvalidParameterError(
+            f"{caller}(): codes holds op indices {int(arr.min())}..{int(arr.max())}; expected 0..{n_ops - 1}."
+        )
     return arr.astype(np.intp)
 
 
@@ -149,7 +171,9 @@ def benchmark_codes(bench) -> np.ndarray:
         A tss benchmark (e.g. ``create_benchmark("nb201")``).
     """
     if getattr(bench, "space", None) != "tss":
-        raise InvalidParameterError(f"benchmark_codes(): bench={bench!r} is not a topology (tss) benchmark; expected create_benchmark('nb201').")
+        raise InvalidParameterError(
+            f"benchmark_codes(): bench={bench!r} is not a topology (tss) benchmark; expected create_benchmark('nb201')."
+        )
     codes = getattr(bench, "_op_codes", None)
     if codes is None:  # parsing 15,625 strings takes about a second: once per benchmark object
         codes = np.array([Arch.from_str(s).code for s in bench.arch_strs()], dtype=np.int8)
@@ -209,11 +233,19 @@ def mass_curve(y_true, arch_prob, *, n_groups: int | None = 25, positions: Seque
     lv = threshold_levels(y_true, n_groups=n_groups, positions=positions, top_fractions=top_fractions, caller=caller)
     n = lv.true_top.shape[1]
     if pi.size != n:
-        raise InvalidParameterError(f"{caller}(): y_true and arch_prob have lengths {n} and {pi.size}; expected equal lengths (one entry per arch).")
+        raise InvalidParameterError(
+            f"{caller}(): y_true and arch_prob have lengths {n} and {pi.size}; expected equal lengths "
+            "(one entry per arch)."
+        )
     if np.isnan(pi).any() or (pi < 0).any():
-        raise InvalidParameterError(f"{caller}(): arch_prob has {int((np.isnan(pi) | (pi < 0)).sum())} NaN or negative entries; expected probabilities >= 0.")
+        raise InvalidParameterError(
+            f"{caller}(): arch_prob has {int((np.isnan(pi) | (pi < 0)).sum())} NaN or negative entries; expected "
+            "probabilities >= 0."
+        )
     n_true = lv.true_top.sum(axis=1)
-    return MassCurve(lv.threshold, lv.true_top.astype(np.float64) @ pi, n_true / n, n_true.astype(np.int64), lv.positions)
+    return MassCurve(
+        lv.threshold, lv.true_top.astype(np.float64) @ pi, n_true / n, n_true.astype(np.int64), lv.positions
+    )
 
 
 def sampling_mass_curve(y_true, probs, codes, *, n_groups: int | None = 25, positions: Sequence[int] | None = None,
@@ -235,7 +267,9 @@ def sampling_mass_curve(y_true, probs, codes, *, n_groups: int | None = 25, posi
     -------
     MassCurve
     """
-    return mass_curve(y_true, arch_probs(probs, codes), n_groups=n_groups, positions=positions, top_fractions=top_fractions)
+    return mass_curve(
+        y_true, arch_probs(probs, codes), n_groups=n_groups, positions=positions, top_fractions=top_fractions
+    )
 
 
 def biased_sampler_probs(y_true, *, ties: str = "average") -> np.ndarray:
@@ -265,9 +299,13 @@ def biased_sampler_probs(y_true, *, ties: str = "average") -> np.ndarray:
     ties = check_option("ties", ties, ("average", "stable"), caller=caller)
     acc = check_1d("y_true", y_true, caller=caller)
     if acc.size < 2:
-        raise InvalidParameterError(f"{caller}(): y_true has {acc.size} architecture(s); expected N >= 2 (the weights sum to 0 otherwise).")
+        raise InvalidParameterError(
+            f"{caller}(): y_true has {acc.size} architecture(s); expected N >= 2 (the weights sum to 0 otherwise)."
+        )
     if np.isnan(acc).any():
-        raise InvalidParameterError(f"{caller}(): y_true contains {int(np.isnan(acc).sum())} NaN; expected ground truth for every architecture.")
+        raise InvalidParameterError(
+            f"{caller}(): y_true contains {int(np.isnan(acc).sum())} NaN; expected ground truth for every architecture."
+        )
     if ties == "average":
         w = scipy.stats.rankdata(acc, method="average") - 1.0
     else:

@@ -36,7 +36,9 @@ def select_argmax(y_score) -> int:
     if s.size == 0:
         raise InvalidParameterError("select_argmax(): y_score is empty; expected at least one score.")
     if np.isnan(s).all():
-        raise InvalidParameterError(f"select_argmax(): y_score holds {s.size} NaN and no number; expected at least one non-NaN score.")
+        raise InvalidParameterError(
+            f"select_argmax(): y_score holds {s.size} NaN and no number; expected at least one non-NaN score."
+        )
     return int(np.nanargmax(s))
 
 
@@ -63,7 +65,10 @@ def _check_len(acc: np.ndarray, y_score, *, caller: str) -> None:
     if acc.size == 0:
         raise InvalidParameterError(f"{caller}(): y_true is empty; expected at least one architecture.")
     if acc.size != n:
-        raise InvalidParameterError(f"{caller}(): y_true and y_score have lengths {acc.size} and {n}; expected equal lengths (one entry per arch).")
+        raise InvalidParameterError(
+            f"{caller}(): y_true and y_score have lengths {acc.size} and {n}; expected equal lengths "
+            "(one entry per arch)."
+        )
 
 
 def _round(x, round_to: int | None):
@@ -93,10 +98,14 @@ def regret(y_true, selected, *, round_to: int | None = None):
     """
     acc = check_1d("y_true", y_true, caller="regret")
     if acc.size == 0 or np.isnan(acc).all():
-        raise InvalidParameterError("regret(): y_true has no finite accuracy; expected the ground truth of the searched space.")
+        raise InvalidParameterError(
+            "regret(): y_true has no finite accuracy; expected the ground truth of the searched space."
+        )
     sel = np.asarray(selected)
     if not np.issubdtype(sel.dtype, np.integer) or (sel.size and (sel.min() < 0 or sel.max() >= acc.size)):
-        raise InvalidParameterError(f"regret(): selected={selected!r} is not a valid position; expected integer(s) in 0..{acc.size - 1}.")
+        raise InvalidParameterError(
+            f"regret(): selected={selected!r} is not a valid position; expected integer(s) in 0..{acc.size - 1}."
+        )
     acc = _round(acc, round_to)
     out = np.nanmax(acc) - acc[sel]
     return float(out) if out.ndim == 0 else out

@@ -34,7 +34,10 @@ def paired_difference(a, b, *, ddof: int = 0, caller: str = "paired_difference")
     """
     x, y = check_1d("a", a, caller=caller), check_1d("b", b, caller=caller)
     if x.size != y.size or x.size == 0:
-        raise InvalidParameterError(f"{caller}(): the two baselines have {x.size} and {y.size} seeds; expected the same, non-zero number of seeds.")
+        raise InvalidParameterError(
+            f"{caller}(): the two baselines have {x.size} and {y.size} seeds; expected the same, non-zero number of "
+            "seeds."
+        )
     d = x - y
     return d, mean_std(d, ddof=ddof)
 

@@ -87,7 +87,8 @@ def parse_cell_spec(arch, *, caller: str = "parse_cell_spec") -> CellSpec:
     if not isinstance(arch, Sequence) or len(arch) != len(EDGES):
         raise InvalidParameterError(
             f"{caller}(): arch={arch!r} is not an architecture; expected an Arch, an official string "
-            f"or a sequence of {len(EDGES)} op names / op-name sets (an int index needs a benchmark: use bench.arch(i))."
+            f"or a sequence of {len(EDGES)} op names / op-name sets "
+            "(an int index needs a benchmark: use bench.arch(i))."
         )
     return tuple(_edge_ops(item, e, caller=caller) for e, item in enumerate(arch))
 

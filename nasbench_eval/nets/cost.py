@@ -42,7 +42,9 @@ def dataset_spec(dataset: str) -> tuple[int, int]:
 def count_params(net: nn.Module) -> int:
     """Number of parameter elements of `net` (each shared tensor once)."""
     if not isinstance(net, nn.Module):
-        raise InvalidParameterError(f"count_params(): net={type(net).__name__} is not an nn.Module; expected a network.")
+        raise InvalidParameterError(
+            f"count_params(): net={type(net).__name__} is not an nn.Module; expected a network."
+        )
     return sum(p.numel() for p in net.parameters())
 
 
@@ -131,7 +133,8 @@ def _check_resolution(resolution, *, caller: str) -> int:
     R = check_int("resolution", resolution, caller=caller, minimum=4)
     if R % 4:
         raise InvalidParameterError(
-            f"{caller}(): resolution={resolution!r} is not a multiple of 4; expected e.g. 32 (CIFAR) or 16 (ImageNet16-120)."
+            f"{caller}(): resolution={resolution!r} is not a multiple of 4; expected e.g. 32 (CIFAR) or 16 "
+            "(ImageNet16-120)."
         )
     return R
 
@@ -181,7 +184,9 @@ def space_costs(arch_strs: Iterable[str], *, num_classes: int = 10, resolution: 
             f"space_costs(): arch_strs={arch_strs[:40]!r} is one string; expected an iterable of architecture strings."
         )
     strs = list(arch_strs)
-    counts = np.array([_conv_counts(Arch.from_str(s), caller="space_costs") for s in strs], dtype=np.int64).reshape(-1, 2)
+    counts = np.array([_conv_counts(Arch.from_str(s), caller="space_costs") for s in strs], dtype=np.int64).reshape(
+        -1, 2
+    )
     n3, n1 = counts[:, 0], counts[:, 1]
     return pd.DataFrame({
         "arch": pd.Series(strs, dtype=object),

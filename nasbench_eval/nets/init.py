@@ -51,7 +51,9 @@ def _draw_weight(module: nn.Conv2d | nn.Linear, scheme: str, generator) -> None:
             module.bias.zero_()
 
 
-def init_weights(net: nn.Module, scheme: str = "torch_default", *, generator: torch.Generator | None = None) -> nn.Module:
+def init_weights(
+    net: nn.Module, scheme: str = "torch_default", *, generator: torch.Generator | None = None
+) -> nn.Module:
     """Re-initialize every Conv2d, Linear and BatchNorm of `net` in place.
 
     Parameters
@@ -75,7 +77,9 @@ def init_weights(net: nn.Module, scheme: str = "torch_default", *, generator: to
     """
     check_option("scheme", scheme, INIT_SCHEMES, caller="init_weights")
     if not isinstance(net, nn.Module):
-        raise InvalidParameterError(f"init_weights(): net={type(net).__name__} is not an nn.Module; expected a network.")
+        raise InvalidParameterError(
+            f"init_weights(): net={type(net).__name__} is not an nn.Module; expected a network."
+        )
     if generator is not None and (not isinstance(generator, torch.Generator) or generator.device.type != "cpu"):
         raise InvalidParameterError(
             f"init_weights(): generator={generator!r} is not a CPU torch.Generator; expected torch.Generator() or None."

@@ -14,7 +14,8 @@ Variants, all from the same builder:
 - ``build_thin_network(arch)`` -- TE-NAS's thin linear-region network: no stem, one cell of width 1,
   then the head; input (n, 1, 3, 3).
 
->>> net = build_network("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+>>> net = build_network("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+...                     "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
 >>> sum(p.numel() for p in net.parameters())
 1531546
 """

@@ -57,7 +57,8 @@ class Zero(nn.Module):
 
 
 class AvgPool(nn.Module):
-    """The `avg_pool_3x3` op: [ReLU -> Conv1x1 -> BN if C_in != C_out] -> AvgPool(3, stride, pad 1, count_include_pad=False)."""
+    """The `avg_pool_3x3` op: [ReLU -> Conv1x1 -> BN if C_in != C_out] -> AvgPool(3, stride, pad 1,
+    count_include_pad=False)."""
 
     def __init__(self, C_in: int, C_out: int, stride: int = 1):
         super().__init__()

@@ -34,7 +34,8 @@ def _size_arch(channels, *, caller: str) -> SizeArch:
         return SizeArch(tuple(channels))
     except TypeError as err:
         raise InvalidParameterError(
-            f"{caller}(): channels={channels!r} is not a size architecture; expected a SizeArch, 'c0:c1:c2:c3:c4' or 5 ints."
+            f"{caller}(): channels={channels!r} is not a size architecture; expected a SizeArch, 'c0:c1:c2:c3:c4' or 5 "
+            "ints."
         ) from err
 
 
@@ -61,7 +62,13 @@ def build_sss_network(channels, *, num_classes: int = 10, init: str = "torch_def
 
     def factory() -> CellNetwork:
         first = stem(3, c0)  # modules are created in registration order (see init.py)
-        body = [Cell(spec, c0, c0), ResidualBlock(c0, c1), Cell(spec, c1, c2), ResidualBlock(c2, c3), Cell(spec, c3, c4)]
+        body = [
+            Cell(spec, c0, c0),
+            ResidualBlock(c0, c1),
+            Cell(spec, c1, c2),
+            ResidualBlock(c2, c3),
+            Cell(spec, c3, c4),
+        ]
         return CellNetwork(first, body, c4, num_classes)
 
     return build_initialized(factory, init=init, seed=seed, caller="build_sss_network")

@@ -30,7 +30,8 @@ Inter-choice dependent weights ([LZ] §3.3; choices ordered e0..e5 as in the str
   previous edge, and the copy selected by edge e-1's choice is used from then on (D = 1).
 
 >>> net = Supernet(C=4, N=1, space="only_conv", seed=0)
->>> net.ops, net(torch.zeros(2, 3, 32, 32), "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|").shape
+>>> arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+>>> net.ops, net(torch.zeros(2, 3, 32, 32), arch).shape
 (('nor_conv_1x1', 'nor_conv_3x3'), torch.Size([2, 10]))
 """
 from __future__ import annotations
@@ -75,7 +76,8 @@ class SuperEdge(nn.Module):
         self.op_names, self.C = op_names, C
         self.ops = nn.ModuleDict({name: get_op(name, C, C) for name in op_names})
         self.split_ops: nn.ModuleList | None = None
-        self.bias: nn.Parameter | None = None  # [LZ] bias table (rows = choice combinations, C columns), set by Supernet
+        # [LZ] bias table (rows = choice combinations, C columns), set by Supernet
+        self.bias: nn.Parameter | None = None
 
     def split(self, n_copies: int) -> None:
         """Copy every op `n_copies` times (one copy per previous-edge choice); the originals stay for reference."""
@@ -188,7 +190,8 @@ class Supernet(CellNetwork):
         if len(code) != len(EDGES) or any(c not in self._column for c in code):
             allowed = [OPS[i] for i in self.op_indices]
             raise InvalidParameterError(
-                f"Supernet(): arch={str(arch)!r} uses ops outside space={self.space!r}; expected 6 edges each in {allowed}."
+                f"Supernet(): arch={str(arch)!r} uses ops outside space={self.space!r}; expected 6 edges each in "
+                f"{allowed}."
             )
         return tuple(self._column[c] for c in code)
 
@@ -204,7 +207,9 @@ class Supernet(CellNetwork):
     def split(self) -> None:
         """[LZ]'s split weights (D = 1): from now on edge e >= 1 uses a copy of its ops per choice of edge e-1."""
         if self.is_split:
-            raise InvalidParameterError("Supernet.split(): the weights are already split; expected a call at most once.")
+            raise InvalidParameterError(
+                "Supernet.split(): the weights are already split; expected a call at most once."
+            )
         for cell in self.cells:
             if isinstance(cell, SuperCell):
                 for e, edge in enumerate(cell.edges):
@@ -229,7 +234,9 @@ class Supernet(CellNetwork):
 
     def _router(self, arch, weights, hard, aux_skip: float):
         if (arch is None) == (weights is None):
-            raise InvalidParameterError("Supernet.forward(): got both or neither of arch and weights; expected exactly one.")
+            raise InvalidParameterError(
+                "Supernet.forward(): got both or neither of arch and weights; expected exactly one."
+            )
         if arch is not None:
             cols = self.columns(arch)
             rows = [self._bias_row(cols, e) for e in range(len(EDGES))]
@@ -241,10 +248,13 @@ class Supernet(CellNetwork):
             return route
         if tuple(weights.shape) != (len(EDGES), self.k):
             raise InvalidParameterError(
-                f"Supernet.forward(): weights has shape {tuple(weights.shape)}; expected ({len(EDGES)}, {self.k}) for space={self.space!r}."
+                f"Supernet.forward(): weights has shape {tuple(weights.shape)}; expected ({len(EDGES)}, {self.k}) for "
+                f"space={self.space!r}."
             )
         if self.bias_depth or self.is_split:
-            raise InvalidParameterError("Supernet.forward(): weights= with bias or split weights; expected arch= (single path) for those.")
+            raise InvalidParameterError(
+                "Supernet.forward(): weights= with bias or split weights; expected arch= (single path) for those."
+            )
         idx = None if hard is None else [int(i) for i in hard]
 
         def route(e, edge, x):
@@ -254,9 +264,13 @@ class Supernet(CellNetwork):
 
     # ----------------------------------------------------------------------------------- extraction
     def path_state_dict(self, arch) -> dict[str, torch.Tensor]:
-        """State dict of ``build_network(arch, C=self.C, N=self.N, num_classes=self.num_classes)`` holding this path's weights."""
+        """State dict of ``build_network(arch, C=self.C, N=self.N, num_classes=self.num_classes)`` holding this path's
+        weights."""
         if self.bias_depth:
-            raise InvalidParameterError("Supernet.path_state_dict(): bias weights have no place in a stand-alone network; expected bias_depth=0.")
+            raise InvalidParameterError(
+                "Supernet.path_state_dict(): bias weights have no place in a stand-alone network; expected "
+                "bias_depth=0."
+            )
         cols = self.columns(arch)
         out = {}
         for name, tensor in self.state_dict().items():
@@ -272,7 +286,8 @@ class Supernet(CellNetwork):
         return out
 
     def extract(self, arch) -> CellNetwork:
-        """A stand-alone ``build_network`` network of `arch` with this supernet's path weights (copies), on the same device."""
+        """A stand-alone ``build_network`` network of `arch` with this supernet's path weights (copies), on the same
+        device."""
         net = build_network(arch, C=self.C, N=self.N, num_classes=self.num_classes, seed=0)
         net.load_state_dict(self.path_state_dict(arch))
         return net.to(next(self.parameters()).device).train(self.training)

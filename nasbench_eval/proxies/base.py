@@ -218,13 +218,19 @@ def check_batch(batch, *, caller: str, needs_labels: bool, name: str):
     x, y = batch
     if not isinstance(x, torch.Tensor) or x.ndim < 2 or len(x) == 0:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise InvalidParameterError(f"{caller}(): batch x={shape!r} is not a non-empty tensor; expected float [B, C, H, W].")
+        raise InvalidParameterError(
+            f"{caller}(): batch x={shape!r} is not a non-empty tensor; expected float [B, C, H, W]."
+        )
     if y is None:
         if needs_labels:
-            raise InvalidParameterError(f"{caller}(): batch y=None but proxy {name!r} needs labels; pass (x, y) with int64 y [B].")
+            raise InvalidParameterError(
+                f"{caller}(): batch y=None but proxy {name!r} needs labels; pass (x, y) with int64 y [B]."
+            )
     elif not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(x) or y.is_floating_point():
         shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise InvalidParameterError(f"{caller}(): batch y={shape!r} does not match x of {len(x)} rows; expected int64 labels [B] or None.")
+        raise InvalidParameterError(
+            f"{caller}(): batch y={shape!r} does not match x of {len(x)} rows; expected int64 labels [B] or None."
+        )
     return x, y
 
 
@@ -253,7 +259,9 @@ def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, ca
             f"nasbench_eval.proxies.tenas_rank(kappa, regions) on the scores of the population."
         )
     if not isinstance(net, nn.Module):
-        raise InvalidParameterError(f"{caller}(): net={type(net).__name__} is not a torch.nn.Module; expected a built network.")
+        raise InvalidParameterError(
+            f"{caller}(): net={type(net).__name__} is not a torch.nn.Module; expected a built network."
+        )
     x, y = check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=name)
     seed = check_int("seed", seed, caller=caller, minimum=0)
     options = entry.check(_check_options(entry, options, caller=caller), len(x))

@@ -81,5 +81,7 @@ def profile_settings(profile: str | None, name: str, *, caller: str = "profile_s
     if profile is None:
         return {}
     if profile not in PROFILES:
-        raise InvalidParameterError(f"{caller}(): profile={profile!r} is not a reference profile; expected one of {list(PROFILES)} or None.")
+        raise InvalidParameterError(
+            f"{caller}(): profile={profile!r} is not a reference profile; expected one of {list(PROFILES)} or None."
+        )
     return dict(PROFILES[profile].get(name, {}))

@@ -56,22 +56,30 @@ def _check_settings(entry, s: dict, *, caller: str) -> dict:
     if s["nonfinite_value"] is not None:
         v = s["nonfinite_value"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InvalidParameterError(f"{caller}(): nonfinite_value={v!r} is not a finite number; expected e.g. -1e8 or None.")
+            raise InvalidParameterError(
+                f"{caller}(): nonfinite_value={v!r} is not a finite number; expected e.g. -1e8 or None."
+            )
         s["nonfinite_value"] = float(v)
     if "inputs" in s:
         check_option("inputs", s["inputs"], ("patches", "images"), caller=caller)
     if "dtype" in s and "dtype" not in fn_options(entry) and s["dtype"] != d["dtype"]:
-        raise InvalidParameterError(f"{caller}(): dtype={s['dtype']!r} is fixed for proxy {entry.name!r}; expected {d['dtype']!r}.")
+        raise InvalidParameterError(
+            f"{caller}(): dtype={s['dtype']!r} is fixed for proxy {entry.name!r}; expected {d['dtype']!r}."
+        )
     if s["network"] == "thin" and s.get("inputs") != "patches":
         raise InvalidParameterError(
-            f"{caller}(): network='thin' takes 1x3x3 patches, which only lr_count feeds; expected network='full' or 'narrow' for {entry.name!r}."
+            f"{caller}(): network='thin' takes 1x3x3 patches, which only lr_count feeds; expected network='full' or "
+            f"'narrow' for {entry.name!r}."
         )
     if s.get("inputs") == "patches" and s["network"] != "thin":
         raise InvalidParameterError(
-            f"{caller}(): network={s['network']!r} needs images, but inputs='patches'; pass inputs='images' or network='thin'."
+            f"{caller}(): network={s['network']!r} needs images, but inputs='patches'; pass inputs='images' or "
+            "network='thin'."
         )
     if s["network"] == "thin" and s["C"] not in (None, 1):
-        raise InvalidParameterError(f"{caller}(): C={s['C']!r} does not fit 1-channel patches; expected C=1 (or None) with network='thin'.")
+        raise InvalidParameterError(
+            f"{caller}(): C={s['C']!r} does not fit 1-channel patches; expected C=1 (or None) with network='thin'."
+        )
     return s
 
 
@@ -287,13 +295,15 @@ def check_image_batch(entry, batch, *, dataset: str, settings: dict, profile, op
     x, y = check_batch(batch, caller=caller, needs_labels=entry.needs_labels, name=entry.name)
     if x.ndim != 4 or tuple(x.shape[2:]) != (resolution, resolution):
         raise InvalidParameterError(
-            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for dataset={dataset!r}."
+            f"{caller}(): batch x has shape {tuple(x.shape)}; expected images [B, 3, {resolution}, {resolution}] for "
+            f"dataset={dataset!r}."
         )
     need = rows_needed(entry.name, profile, **options)
     if len(x) < need:
         raise InvalidParameterError(
             f"{caller}(): batch has {len(x)} rows but proxy {entry.name!r} reads {need} with these settings "
-            f"(batch_size={settings['batch_size']}, repeats={settings['repeats']}, repeat_data={settings['repeat_data']!r}); "
+            f"(batch_size={settings['batch_size']}, repeats={settings['repeats']}, "
+            f"repeat_data={settings['repeat_data']!r}); "
             "supply more rows (see rows_needed()) or pass repeat_data='same'."
         )
     return num_classes, x, y, need
@@ -351,7 +361,9 @@ def score_arch(arch, name: str, batch, *, dataset: str = "cifar10", seed: int = 
     s = resolve_settings(name, profile, caller=caller, **options)
     a = parse_arch(arch, caller=caller)
     seed = check_int("seed", seed, caller=caller, minimum=0)
-    num_classes, x, y, need = check_image_batch(entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller)
+    num_classes, x, y, need = check_image_batch(
+        entry, batch, dataset=dataset, settings=s, profile=profile, options=options, caller=caller
+    )
     fn_opts = {k: s[k] for k in fn_options(entry) if k in s}
     plan = RepeatPlan(entry, s, seed)
     parts: list[Scored] = []

@@ -103,7 +103,8 @@ def reduction_note(ctx: ReproductionContext, paper_epochs: Mapping[str, int]) ->
     if ctx.epochs is None or ctx.quick:
         return None
     paper = ", ".join(f"{e} ({who})" for who, e in paper_epochs.items())
-    return f"REDUCED RUN: Stage-1 epochs {ctx.epochs} for every supernet instead of the paper's {paper}; not the published protocol."
+    return (f"REDUCED RUN: Stage-1 epochs {ctx.epochs} for every supernet instead of the paper's {paper}; "
+            "not the published protocol.")
 
 
 def header(exp: Reproduction, ctx: ReproductionContext, *, reduction: str | None, notes) -> dict:
@@ -134,7 +135,10 @@ def tail_lines(result: dict, sources) -> list[str]:
     lines += ["", "Sources of the published numbers:"] + [f"- {s}" for s in sorted(set(sources))]
     if "provenance" in result:
         p = result["provenance"]
-        lines += ["", f"Run: {p['date']} on {p['device']}, torch {p['torch']}, commit {p['git_commit']}: `{p['command']}`"]
+        lines += [
+            "",
+            f"Run: {p['date']} on {p['device']}, torch {p['torch']}, commit {p['git_commit']}: `{p['command']}`",
+        ]
     return lines
 
 

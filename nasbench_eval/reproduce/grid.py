@@ -54,7 +54,12 @@ PUP_SELECTORS = ("prune", "valid", "synflow", "jacob_cov", "perturb")
 """[PUP] Table 2 columns, in the paper's order."""
 BASELINE_METHOD = "rsps_biased"
 """The Stage-1 method whose supernet gives the four baselines (spec §7.1)."""
-RELIANCE_PAIRS = {"dist": ("R_I", "R_U"), "wts": ("R_U", "N_U"), "dist_untrained": ("N_I", "N_U"), "wts_ideal": ("R_I", "N_I")}
+RELIANCE_PAIRS = {
+    "dist": ("R_I", "R_U"),
+    "wts": ("R_U", "N_U"),
+    "dist_untrained": ("N_I", "N_U"),
+    "wts_ideal": ("R_I", "N_I"),
+}
 """Reliance statistic -> (minuend, subtrahend) baselines, paired by seed (spec §7.3, `reliance_stats`)."""
 
 
@@ -119,7 +124,9 @@ class GridSpec:
             object.__setattr__(self, name, values)
         seeds = tuple(check_int("seeds", s, caller=caller, minimum=0) for s in self.seeds)
         if not seeds or len(set(seeds)) != len(seeds):
-            raise InvalidParameterError(f"{caller}(): seeds={seeds!r} is empty or repeats a seed; expected distinct seeds >= 0.")
+            raise InvalidParameterError(
+                f"{caller}(): seeds={seeds!r} is empty or repeats a seed; expected distinct seeds >= 0."
+            )
         object.__setattr__(self, "seeds", seeds)
         check_option("dataset", self.dataset, DATASET_SPECS, caller=caller)
         check_option("space", self.space, SUBSPACES, caller=caller)
@@ -188,8 +195,10 @@ def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -
         old = read_json(path, expected="the grid settings this folder was started with")
         if old != settings:
             diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-            raise InvalidParameterError(f"{caller}(): out_dir={str(out)!r} holds results with other settings ({', '.join(diff)}); "
-                                        "expected the same settings to resume, or another output folder.")
+            raise InvalidParameterError(
+                f"{caller}(): out_dir={str(out)!r} holds results with other settings ({', '.join(diff)}); "
+                "expected the same settings to resume, or another output folder."
+            )
         return out
     out.mkdir(parents=True, exist_ok=True)
     write_json(path, settings, indent=1)
@@ -207,7 +216,8 @@ def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
 
 
 def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
-    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically, (`run_dir`, True)."""
+    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically,
+    (`run_dir`, True)."""
     if all((run_dir / f).is_file() for f in RUN_FILES):
         return run_dir, False
     tmp = run_dir.with_name(run_dir.name + ".partial")
@@ -226,7 +236,9 @@ def run_summary(run_dir: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------------------- the grid
-def applicable_selectors(method: str, selectors, *, hparams: Mapping | None = None, is_baseline: bool = False) -> list[str]:
+def applicable_selectors(
+    method: str, selectors, *, hparams: Mapping | None = None, is_baseline: bool = False
+) -> list[str]:
     """The selectors of `selectors` that can run on a `method` supernet trained with `hparams` overrides.
 
     ``prune`` needs architecture parameters (never on a baseline); ``perturb`` needs mixed
@@ -258,12 +270,16 @@ class _Grid:
         return per_seed * len(s.seeds)
 
     def selectors(self, method: str, *, is_baseline: bool = False) -> list[str]:
-        return applicable_selectors(method, self.spec.selectors, hparams=self.spec.hparams_of(method), is_baseline=is_baseline)
+        return applicable_selectors(
+            method, self.spec.selectors, hparams=self.spec.hparams_of(method), is_baseline=is_baseline
+        )
 
     def halves(self):
         if self._data is None:
             s = self.spec
-            self._data = load_stage1_data(s.dataset, n_train=s.n_train, n_valid=s.n_valid, device=self.device, data_dir=self.data_dir)
+            self._data = load_stage1_data(
+                s.dataset, n_train=s.n_train, n_valid=s.n_valid, device=self.device, data_dir=self.data_dir
+            )
         return self._data
 
     def stage2_data(self, seed: int):
@@ -290,14 +306,31 @@ class _Grid:
         return key, run_dir
 
     def stage1_quality(self, seed: int, trained: dict[str, tuple[str, Path]]) -> dict:
-        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared sample)."""
+        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared
+        sample)."""
         s = self.spec
 
         def compute():
-            ev = evaluate_runs([d for _, d in trained.values()], sample=s.stage1_sample, seed=0, bn_batches=s.bn_batches,
-                               batch_size=s.batch_size, n_eval=s.n_eval, device=self.device, data_dir=self.data_dir,
-                               bench=self.bench, data=self.halves())
-            keep = ("kendall_tau", "spearman_rho", "pearson_r", "improvement_at_k_min", "mean_mass", "mean_mass_baseline")
+            ev = evaluate_runs(
+                [d for _, d in trained.values()],
+                sample=s.stage1_sample,
+                seed=0,
+                bn_batches=s.bn_batches,
+                batch_size=s.batch_size,
+                n_eval=s.n_eval,
+                device=self.device,
+                data_dir=self.data_dir,
+                bench=self.bench,
+                data=self.halves(),
+            )
+            keep = (
+                "kendall_tau",
+                "spearman_rho",
+                "pearson_r",
+                "improvement_at_k_min",
+                "mean_mass",
+                "mean_mass_baseline",
+            )
             return {key: {"method": m, "seed": seed, "n_archs": int(len(ev.indices)), **{k: r[k] for k in keep}}
                     for (m, (key, _)), r in zip(trained.items(), ev.runs)}
         label = f"s{seed}__{'+'.join(trained)}"
@@ -444,8 +477,14 @@ def _combination(table: list, stage1: dict, reliance: dict, spec: GridSpec) -> d
              for u, a, sc in scores.order]
     ok = [o for o in order if math.isfinite(o["score"]) and math.isfinite(o["observed_test_acc"])]
     tau = kendall_tau([o["observed_test_acc"] for o in ok], [-o["score"] for o in ok]) if len(ok) >= 2 else math.nan
-    return {"dist_quality": dist_q, "wts_quality": wts_q, "dist_reliance": dist_r, "wts_reliance": wts_r, "order": order,
-            "kendall_tau_score_vs_observed": tau}
+    return {
+        "dist_quality": dist_q,
+        "wts_quality": wts_q,
+        "dist_reliance": dist_r,
+        "wts_reliance": wts_r,
+        "order": order,
+        "kendall_tau_score_vs_observed": tau,
+    }
 
 
 def summarize_grid(result: GridResult) -> dict:
@@ -466,10 +505,26 @@ def summarize_grid(result: GridResult) -> dict:
     table = _table(result.cells, spec)
     reliance = _reliance(result.cells, spec) if spec.baselines else {}
     stage1 = _stage1_means(result.stage1, spec)
-    return {"table": table, "reliance": reliance, "stage1": stage1, "combination": _combination(table, stage1, reliance, spec)}
+    return {
+        "table": table,
+        "reliance": reliance,
+        "stage1": stage1,
+        "combination": _combination(table, stage1, reliance, spec),
+    }
 
 
 __all__ = [
-    "BASELINE_METHOD", "PUP_METHODS", "PUP_SELECTORS", "RELIANCE_PAIRS", "GridResult", "GridSpec", "applicable_selectors", "cached_json",
-    "check_settings", "ensure_run", "run_grid", "run_summary", "summarize_grid",
+    "BASELINE_METHOD",
+    "PUP_METHODS",
+    "PUP_SELECTORS",
+    "RELIANCE_PAIRS",
+    "GridResult",
+    "GridSpec",
+    "applicable_selectors",
+    "cached_json",
+    "check_settings",
+    "ensure_run",
+    "run_grid",
+    "run_summary",
+    "summarize_grid",
 ]

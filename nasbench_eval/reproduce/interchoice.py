@@ -29,7 +29,8 @@ from .grid import cached_json, check_settings, ensure_run, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"
-PAPER_SEEDS = (0, 1, 2)            # "the three super-networks in every experiment are always trained with seeds {0, 1, 2}" (App. B)
+# "the three super-networks in every experiment are always trained with seeds {0, 1, 2}" (App. B)
+PAPER_SEEDS = (0, 1, 2)
 PAPER_EPOCHS = SPOS_DEFAULTS["epochs"]   # 250 (Table 5)
 SPACES = ("full", "no_none", "only_conv")
 SPACE_LABELS = MappingProxyType({"full": "full", "no_none": "no Zero", "only_conv": "only Conv"})
@@ -81,16 +82,16 @@ NOTES = (
     "Curves: mean benchmark test accuracy (CIFAR-10, 200 epochs) of the architectures the supernets rank best, as the "
     "predicted-worst are discarded one by one (spec §3), mean ± std (ddof=0) over the seeds' supernets, shown down to "
     "10 kept; each space uses one seeded sample of 1,000 architectures (all 64 in only_conv) shared by every variant.",
-    "Predictions: BatchNorm statistics adapted with 20 train-half batches per architecture, not reset ([LZ] App. B), then "
-    "top-1 on 5,000 valid-half images.",
-    "Training: SPOS with [LZ] Table 5 (SGD 0.025 cosine to 1e-5, momentum 0.9, weight decay 3e-4 not on BatchNorm, batch "
-    "256, 250 epochs, pixel shift 4 + flips, 2 cells per stage, C=16). Difference: [LZ] trains on 45,000 CIFAR-10 "
-    "images and withholds 5,000; we use NB201's 25,000 / 25,000 halves (nasbench_eval.train.data), so 250 epochs are "
-    "about 55% of [LZ]'s optimisation steps.",
-    "Split variants split at 125 / 175 / 200 of 250 epochs; with --epochs E the split epochs scale to round(s * E / 250), "
-    "kept inside 1..E-1.",
-    "Published numbers: Fig. 4 has none (plot only). Table 1's training times are from one 1080 Ti; compare the relative "
-    "increase over the baseline, not the seconds. Table 2 (self-consistency) is on SubImageNet; our NB201 "
+    "Predictions: BatchNorm statistics adapted with 20 train-half batches per architecture, not reset ([LZ] App. B), "
+    "then top-1 on 5,000 valid-half images.",
+    "Training: SPOS with [LZ] Table 5 (SGD 0.025 cosine to 1e-5, momentum 0.9, weight decay 3e-4 not on BatchNorm, "
+    "batch 256, 250 epochs, pixel shift 4 + flips, 2 cells per stage, C=16). Difference: [LZ] trains on 45,000 "
+    "CIFAR-10 images and withholds 5,000; we use NB201's 25,000 / 25,000 halves (nasbench_eval.train.data), so 250 "
+    "epochs are about 55% of [LZ]'s optimisation steps.",
+    "Split variants split at 125 / 175 / 200 of 250 epochs; with --epochs E the split epochs scale to round(s * E / "
+    "250), kept inside 1..E-1.",
+    "Published numbers: Fig. 4 has none (plot only). Table 1's training times are from one 1080 Ti; compare the "
+    "relative increase over the baseline, not the seconds. Table 2 (self-consistency) is on SubImageNet; our NB201 "
     "self-consistency (mean pairwise Kendall tau of the seeds' predictions) has no published counterpart.",
 )
 
@@ -141,7 +142,9 @@ class _Work:
         return run_dir
 
     def evaluate(self, space: str, run_dirs: dict) -> dict:
-        """Predictions of every run of `space` on one shared sample, summarised per variant (cached per space and seeds)."""
+        """Predictions of every run of `space` on one shared sample, summarised per variant (cached per space and
+        seeds)."""
+
         def compute():
             flat = [d for dirs in run_dirs.values() for d in dirs]
             ev = evaluate_runs(flat, sample=self.eval["sample"], seed=0, bn_batches=self.eval["bn_batches"],
@@ -164,9 +167,13 @@ def _variant_summary(ev, rows: list[int]) -> dict:
     keep = ("seed", "kendall_tau", "spearman_rho", "pearson_r", "mean_acc_at_k_min", "improvement_at_k_min")
     curves = [improvement_curve(ev.y_true, ev.predictions[r], k_min=min(K_MIN, len(ev.y_true))) for r in rows]
     sc = self_consistency([ev.predictions[r] for r in rows]) if len(rows) >= 2 else None
-    return {"curve": aggregate_improvement(curves)._asdict(), "per_run": [{k: ev.runs[r][k] for k in keep} for r in rows],
-            "self_consistency": None if sc is None else {"kendall_tau": sc.kendall_tau, "spearman_rho": sc.spearman_rho,
-                                                         "pearson_r": sc.pearson_r}}
+    return {
+        "curve": aggregate_improvement(curves)._asdict(),
+        "per_run": [{k: ev.runs[r][k] for k in keep} for r in rows],
+        "self_consistency": None
+        if sc is None
+        else {"kendall_tau": sc.kendall_tau, "spearman_rho": sc.spearman_rho, "pearson_r": sc.pearson_r},
+    }
 
 
 def _num(v) -> float:
@@ -195,8 +202,17 @@ def _checks(bench) -> list[dict]:
     out = []
     for name, space, value, source, note in CHECKS:
         ours = float(acc[np.isin(codes, SUBSPACES[space]).all(axis=1)].mean())
-        out.append({"check": name, "space": space, "published": value, "ours": ours, "diff": ours - value, "source": source,
-                    "note": note})
+        out.append(
+            {
+                "check": name,
+                "space": space,
+                "published": value,
+                "ours": ours,
+                "diff": ours - value,
+                "source": source,
+                "note": note,
+            }
+        )
     return out
 
 
@@ -213,7 +229,11 @@ def run(ctx: ReproductionContext) -> dict:
             secs = {v: [run_summary(d) for d in ds] for v, ds in dirs.items()}
             base = float(np.mean([r["train_seconds"] for r in secs[variants[0]]]))
             for v in variants:
-                curves.setdefault(space, {})[v] = {**ev["variants"][v]["curve"], "set_mean": ev["set_mean"], "best": ev["best"]}
+                curves.setdefault(space, {})[v] = {
+                    **ev["variants"][v]["curve"],
+                    "set_mean": ev["set_mean"],
+                    "best": ev["best"],
+                }
                 rows.append(_row(space, v, ev["n_archs"], ev["variants"][v], secs[v], base))
     finally:
         work.bar.close()
@@ -231,7 +251,8 @@ def _title(ctx: ReproductionContext) -> str:
 
 
 def plot_curves(curves: dict, path, *, title: str | None = None):
-    """Fig. 4's layout: rows bias / split variants (baseline in both), columns subspaces; mean ± std accuracy of the kept archs."""
+    """Fig. 4's layout: rows bias / split variants (baseline in both), columns subspaces; mean ± std accuracy of the
+    kept archs."""
     fig = Figure(figsize=(13, 7), layout="constrained")
     axes = fig.subplots(2, len(curves), squeeze=False)
     for col, (space, by_variant) in enumerate(curves.items()):
@@ -246,8 +267,13 @@ def plot_curves(curves: dict, path, *, title: str | None = None):
             first = next(iter(by_variant.values()))
             lo, hi = first["set_mean"], first["best"]
             if hi > lo:
-                ax.secondary_yaxis("right", functions=(lambda y, lo=lo, hi=hi: (y - lo) / (hi - lo),
-                                                       lambda i, lo=lo, hi=hi: lo + i * (hi - lo))).set_ylabel("improvement")
+                ax.secondary_yaxis(
+                    "right",
+                    functions=(
+                        lambda y, lo=lo, hi=hi: (y - lo) / (hi - lo),
+                        lambda i, lo=lo, hi=hi: lo + i * (hi - lo),
+                    ),
+                ).set_ylabel("improvement")
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())
@@ -270,19 +296,36 @@ def _pub_text(row: dict, key: str, fmt: str) -> str:
 
 
 def markdown(result: dict) -> str:
-    """Per subspace and variant: M(10), I(10), Kendall tau, self-consistency, training time vs [LZ] Table 1; the checks."""
+    """Per subspace and variant: M(10), I(10), Kendall tau, self-consistency, training time vs [LZ] Table 1; the
+    checks."""
     s = result["settings"]
-    lines = head_lines(result) + [f"Settings: seeds {s['seeds']}; Stage-1 overrides of [LZ] Table 5 per variant {s['hparams']}; "
-                                  f"evaluation {s['eval']}; images {s['data']}.", ""]
+    lines = head_lines(result) + [
+        f"Settings: seeds {s['seeds']}; Stage-1 overrides of [LZ] Table 5 per variant {s['hparams']}; "
+        f"evaluation {s['eval']}; images {s['data']}.",
+        "",
+    ]
     rows = []
     for r in result["rows"]:
         sc = r["self_consistency_kendall_tau"]
         ours_pct = "—" if r["overhead_pct"] is None else f"{r['overhead_pct']:+.0f}%"
         pub_pct = "—" if r["published"]["overhead_pct"] is None else f"{r['published']['overhead_pct']['value']:+.0f}%"
-        rows.append([SPACE_LABELS[r["space"]], r["label"], str(r["n_runs"]), str(r["n_archs"]), r["mean_acc_at_k_min"]["text"],
-                     r["improvement_at_k_min"]["text"], r["kendall_tau"]["text"], "—" if sc is None else f"{sc:.3f}",
-                     r["train_seconds"]["text"], _pub_text(r, "train_seconds", ".0f"), ours_pct, pub_pct,
-                     _pub_text(r, "gpu_memory_pct", ".1f")])
+        rows.append(
+            [
+                SPACE_LABELS[r["space"]],
+                r["label"],
+                str(r["n_runs"]),
+                str(r["n_archs"]),
+                r["mean_acc_at_k_min"]["text"],
+                r["improvement_at_k_min"]["text"],
+                r["kendall_tau"]["text"],
+                "—" if sc is None else f"{sc:.3f}",
+                r["train_seconds"]["text"],
+                _pub_text(r, "train_seconds", ".0f"),
+                ours_pct,
+                pub_pct,
+                _pub_text(r, "gpu_memory_pct", ".1f"),
+            ]
+        )
     lines += md_table(["space", "variant", "runs", "archs", f"M({K_MIN}) ours", f"I({K_MIN}) ours", "Kendall tau ours",
                        "self-consistency tau ours", "train s ours", "train s published", "time increase ours",
                        "time increase published", "GPU mem % published"], rows)
@@ -291,7 +334,9 @@ def markdown(result: dict) -> str:
                       [[c["check"], f"{c['published']:.1f}", f"{c['ours']:.4f}", f"{c['diff']:+.2f}", c["note"] or "—"]
                        for c in result["checks"]])
     lines += ["", f"Figure: {result['figures']['curves']}"]
-    sources = [p["source"] for r in result["rows"] for p in r["published"].values() if p] + [c["source"] for c in result["checks"]]
+    sources = [p["source"] for r in result["rows"] for p in r["published"].values() if p] + [
+        c["source"] for c in result["checks"]
+    ]
     return "\n".join(lines + tail_lines(result, sources)) + "\n"
 
 
@@ -300,16 +345,29 @@ def frame(result: dict) -> pd.DataFrame:
     out = []
     for r in result["rows"]:
         pub = {k: None if p is None else p["value"] for k, p in r["published"].items()}
-        out.append({"experiment": result["experiment"], "quick": result["quick"], "epochs_override": result["epochs_override"],
-                    "space": r["space"], "variant": r["variant"], "n_runs": r["n_runs"], "n_archs": r["n_archs"],
-                    "ours_mean_acc_at_k_min": r["mean_acc_at_k_min"]["mean"], "ours_mean_acc_at_k_min_std": r["mean_acc_at_k_min"]["std"],
-                    "ours_improvement_at_k_min": r["improvement_at_k_min"]["mean"],
-                    "ours_improvement_at_k_min_std": r["improvement_at_k_min"]["std"],
-                    "ours_kendall_tau": r["kendall_tau"]["mean"], "ours_kendall_tau_std": r["kendall_tau"]["std"],
-                    "ours_self_consistency_kendall_tau": r["self_consistency_kendall_tau"],
-                    "ours_train_seconds": r["train_seconds"]["mean"], "ours_overhead_pct": r["overhead_pct"],
-                    "published_train_seconds": pub["train_seconds"], "published_overhead_pct": pub["overhead_pct"],
-                    "published_gpu_memory_pct": pub["gpu_memory_pct"]})
+        out.append(
+            {
+                "experiment": result["experiment"],
+                "quick": result["quick"],
+                "epochs_override": result["epochs_override"],
+                "space": r["space"],
+                "variant": r["variant"],
+                "n_runs": r["n_runs"],
+                "n_archs": r["n_archs"],
+                "ours_mean_acc_at_k_min": r["mean_acc_at_k_min"]["mean"],
+                "ours_mean_acc_at_k_min_std": r["mean_acc_at_k_min"]["std"],
+                "ours_improvement_at_k_min": r["improvement_at_k_min"]["mean"],
+                "ours_improvement_at_k_min_std": r["improvement_at_k_min"]["std"],
+                "ours_kendall_tau": r["kendall_tau"]["mean"],
+                "ours_kendall_tau_std": r["kendall_tau"]["std"],
+                "ours_self_consistency_kendall_tau": r["self_consistency_kendall_tau"],
+                "ours_train_seconds": r["train_seconds"]["mean"],
+                "ours_overhead_pct": r["overhead_pct"],
+                "published_train_seconds": pub["train_seconds"],
+                "published_overhead_pct": pub["overhead_pct"],
+                "published_gpu_memory_pct": pub["gpu_memory_pct"],
+            }
+        )
     return pd.DataFrame(out)
 
 

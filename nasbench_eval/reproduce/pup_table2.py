@@ -18,10 +18,15 @@ from .base import Reproduction, ReproductionContext, head_lines, header, md_tabl
 from .grid import BASELINE_METHOD, PUP_METHODS, PUP_SELECTORS, GridSpec, run_grid, summarize_grid
 from .published import Published
 
-PUP = "Picking up the pieces: separately evaluating supernet training and architecture selection (anonymous, under review)"
-LABELS = MappingProxyType({"darts": "darts", "darts_minus": "darts-", "snas": "snas", "gdas": "gdas", "drnas": "dirichlet"})
+PUP = ("Picking up the pieces: separately evaluating supernet training and architecture selection "
+       "(anonymous, under review)")
+LABELS = MappingProxyType(
+    {"darts": "darts", "darts_minus": "darts-", "snas": "snas", "gdas": "gdas", "drnas": "dirichlet"}
+)
 """Our Stage-1 method keys -> [PUP]'s row names."""
-COLUMNS = MappingProxyType({"prune": "prune", "valid": "valid", "synflow": "synflow", "jacob_cov": "jac cov", "perturb": "perturb"})
+COLUMNS = MappingProxyType(
+    {"prune": "prune", "valid": "valid", "synflow": "synflow", "jacob_cov": "jac cov", "perturb": "perturb"}
+)
 """Our selector keys -> [PUP]'s column names."""
 
 # [PUP] Table 2 (CIFAR-10, NB201): row -> test error (%) mean, std per column prune, valid, synflow, jac cov, perturb
@@ -38,8 +43,10 @@ TABLE2 = MappingProxyType({
 })
 """(method, selector) -> published test error (%)."""
 
-_RELIANCE_SOURCE = ("spec/metrics.md §11.2: CIFAR-10 R_I / R_U test accuracies read from [PUP]'s released baseline files "
-                    "two_stage/baselines/nasbench201/search2.pickle (R_I) and search22.pickle (R_U), seeds 10-12")
+_RELIANCE_SOURCE = (
+    "spec/metrics.md §11.2: CIFAR-10 R_I / R_U test accuracies read from [PUP]'s released baseline files "
+    "two_stage/baselines/nasbench201/search2.pickle (R_I) and search22.pickle (R_U), seeds 10-12"
+)
 PUBLISHED_DIST_RELIANCE = MappingProxyType({
     "valid": Published(5.33, 1.54, _RELIANCE_SOURCE), "synflow": Published(0.47, 0.52, _RELIANCE_SOURCE),
     "jacob_cov": Published(2.18, 1.00, _RELIANCE_SOURCE), "perturb": Published(-0.01, 0.02, _RELIANCE_SOURCE),
@@ -55,18 +62,19 @@ QUICK_HPARAMS = {"epochs": 1, "batch_size": 32, "cells_per_stage": 1, "C": 4}
 NOTES = (
     "Test error = 100 - the NB201 200-epoch CIFAR-10 test accuracy (mean over the benchmark's seeds) of the selected "
     "architecture, rounded to 2 decimals first as [PUP]'s tables were (spec §10.1); mean ± std (ddof=0) over seeds.",
-    "Stage-1: [PUP]'s code defaults (DARTS-PT's NB201 settings: 100 epochs, batch 64, SGD 0.025 -> 0.001, C=16, N=5) on "
-    "the NB201 train half of CIFAR-10; the valid half trains the architecture parameters and scores the selectors. "
+    "Stage-1: [PUP]'s code defaults (DARTS-PT's NB201 settings: 100 epochs, batch 64, SGD 0.025 -> 0.001, C=16, N=5) "
+    "on the NB201 train half of CIFAR-10; the valid half trains the architecture parameters and scores the selectors. "
     "'dirichlet' = drnas; its prune uses the Dirichlet mean (the argmax equals [PUP]'s softmax of the concentration).",
-    "Stage-2: 100 draws with replacement for valid / synflow / jacob_cov (ties -> earliest draw). [PUP] does not say how "
-    "'valid' evaluates the supernet; we recalibrate BatchNorm with 20 train-half batches per architecture and score "
-    "5,000 valid-half images ([LZ]'s protocol). perturb masks one op at a time on random edge order in eval mode without "
-    "DARTS-PT's fine-tuning between decisions (select_perturb(finetune_epochs=5) adds it).",
-    "Baselines (spec §7.1): one rsps_biased supernet per seed trained 250 epochs (the rsps+ checkpoints of [PUP]'s logs); "
-    "R_I / R_U = its weights with the idealised / uniform sampler, N_I / N_U = freshly initialised weights. They give "
-    "the reliance statistics (R_I - R_U, R_U - N_U) and, with each method's Stage-1 quality (mean sampling mass; Kendall "
-    "tau of supernet-predicted accuracy on 1,000 sampled architectures -- spec §8 and [PUP] use all 15,625, "
-    "GridSpec(stage1_sample=None) does), the combination score of spec §8 (our choice of scalars; [PUP] App. A.4).",
+    "Stage-2: 100 draws with replacement for valid / synflow / jacob_cov (ties -> earliest draw). [PUP] does not say "
+    "how 'valid' evaluates the supernet; we recalibrate BatchNorm with 20 train-half batches per architecture and "
+    "score 5,000 valid-half images ([LZ]'s protocol). perturb masks one op at a time on random edge order in eval "
+    "mode without DARTS-PT's fine-tuning between decisions (select_perturb(finetune_epochs=5) adds it).",
+    "Baselines (spec §7.1): one rsps_biased supernet per seed trained 250 epochs (the rsps+ checkpoints of [PUP]'s "
+    "logs); R_I / R_U = its weights with the idealised / uniform sampler, N_I / N_U = freshly initialised weights. "
+    "They give the reliance statistics (R_I - R_U, R_U - N_U) and, with each method's Stage-1 quality (mean sampling "
+    "mass; Kendall tau of supernet-predicted accuracy on 1,000 sampled architectures -- spec §8 and [PUP] use all "
+    "15,625, GridSpec(stage1_sample=None) does), the combination score of spec §8 (our choice of scalars; [PUP] App. "
+    "A.4).",
     "Table 2 comes from GPU training runs; our numbers differ by seed noise even with identical settings, and the "
     "spread over 3 seeds is large (std up to 8.5 points in the paper).",
 )
@@ -100,9 +108,19 @@ def _rows(summary: dict) -> list[dict]:
             continue
         pub = _published_dict(TABLE2.get((r["stage1"], r["selector"])))
         ours = stat(r["test_error"]["values"])
-        rows.append({"stage1": r["stage1"], "label": LABELS[r["stage1"]], "selector": r["selector"], "seeds": r["seeds"],
-                     "published": pub, "ours": ours, "diff": _diff(ours, pub), "regret": stat(r["regret"]["values"]),
-                     "archs": r["archs"]})
+        rows.append(
+            {
+                "stage1": r["stage1"],
+                "label": LABELS[r["stage1"]],
+                "selector": r["selector"],
+                "seeds": r["seeds"],
+                "published": pub,
+                "ours": ours,
+                "diff": _diff(ours, pub),
+                "regret": stat(r["regret"]["values"]),
+                "archs": r["archs"],
+            }
+        )
     return rows
 
 
@@ -111,8 +129,17 @@ def _reliance(summary: dict) -> list[dict]:
     for sel, r in summary["reliance"].items():
         pub = _published_dict(PUBLISHED_DIST_RELIANCE.get(sel))
         dist = stat(r["dist"]["values"])
-        out.append({"selector": sel, "seeds": r["seeds"], **{b: stat(r[b]["values"]) for b in BASELINES},
-                    "dist": dist, "wts": stat(r["wts"]["values"]), "published_dist": pub, "diff_dist": _diff(dist, pub)})
+        out.append(
+            {
+                "selector": sel,
+                "seeds": r["seeds"],
+                **{b: stat(r[b]["values"]) for b in BASELINES},
+                "dist": dist,
+                "wts": stat(r["wts"]["values"]),
+                "published_dist": pub,
+                "diff_dist": _diff(dist, pub),
+            }
+        )
     return out
 
 
@@ -144,9 +171,11 @@ def _settings_line(result: dict) -> str:
     s = result["settings"]
     images = "all" if s["n_train"] is None else f"{s['n_train']} train / {s['n_valid']} valid"
     over = {**s["hparams"], **{f"{m}.{k}": v for m, hp in s["method_hparams"].items() for k, v in hp.items()}}
-    return (f"Settings: seeds {s['seeds']}; Stage-1 overrides of the method defaults {over or 'none'}; images {images}; "
-            f"Stage-2 {s['n_samples']} draws, {s['bn_batches']} BN batches, {s['n_eval']} eval images; "
-            f"Stage-1 quality on {s['stage1_sample'] or 'all'} archs. Work this call: {result['grid']['computed']}.")
+    return (
+        f"Settings: seeds {s['seeds']}; Stage-1 overrides of the method defaults {over or 'none'}; images {images}; "
+        f"Stage-2 {s['n_samples']} draws, {s['bn_batches']} BN batches, {s['n_eval']} eval images; "
+        f"Stage-1 quality on {s['stage1_sample'] or 'all'} archs. Work this call: {result['grid']['computed']}."
+    )
 
 
 def _number(x: float, fmt: str) -> str:
@@ -154,8 +183,12 @@ def _number(x: float, fmt: str) -> str:
 
 
 def _combination_lines(comb: dict) -> list[str]:
-    lines = ["", "Combination score (spec §8; lower = predicted better; NaN where a rank is undefined). Kendall tau between "
-                 f"-score and the observed accuracy: {_signed(comb['kendall_tau_score_vs_observed'])}", ""]
+    lines = [
+        "",
+        "Combination score (spec §8; lower = predicted better; NaN where a rank is undefined). Kendall tau between "
+        f"-score and the observed accuracy: {_signed(comb['kendall_tau_score_vs_observed'])}",
+        "",
+    ]
     rows = [[LABELS.get(o["stage1"], o["stage1"]), COLUMNS[o["selector"]], _number(o["score"], "g"),
              _number(100 - o["observed_test_acc"], ".2f")] for o in comb["order"]]
     return lines + md_table(["Stage-1", "Stage-2", "score", "observed test error"], rows)
@@ -166,7 +199,9 @@ def markdown(result: dict) -> str:
     lines = head_lines(result) + [_settings_line(result), ""]
     rows = [[r["label"], COLUMNS[r["selector"]], _text(r["published"]), r["ours"]["text"], _signed(r["diff"]),
              r["regret"]["text"], str(len(r["seeds"]))] for r in result["rows"]]
-    lines += md_table(["Stage-1", "Stage-2", "test error published", "test error ours", "Δ", "regret ours", "seeds"], rows)
+    lines += md_table(
+        ["Stage-1", "Stage-2", "test error published", "test error ours", "Δ", "regret ours", "seeds"], rows
+    )
     if result["reliance"]:
         lines += ["", "Reliance on the baselines (accuracy points, spec §7.3):", ""]
         rel = [[COLUMNS[r["selector"]], _text(r["published_dist"]), r["dist"]["text"], _signed(r["diff_dist"]),
@@ -184,12 +219,24 @@ def frame(result: dict) -> pd.DataFrame:
     out = []
     for r in result["rows"]:
         pub = r["published"] or {}
-        out.append({"experiment": result["experiment"], "quick": result["quick"], "epochs_override": result["epochs_override"],
-                    "stage1": r["stage1"], "stage2": r["selector"], "n_seeds": len(r["seeds"]),
-                    "published_test_error_mean": pub.get("mean"), "published_test_error_std": pub.get("std"),
-                    "ours_test_error_mean": r["ours"]["mean"], "ours_test_error_std": r["ours"]["std"], "diff": r["diff"],
-                    "ours_regret_mean": r["regret"]["mean"], "ours_regret_std": r["regret"]["std"],
-                    "archs": ";".join(a or "none" for a in r["archs"])})
+        out.append(
+            {
+                "experiment": result["experiment"],
+                "quick": result["quick"],
+                "epochs_override": result["epochs_override"],
+                "stage1": r["stage1"],
+                "stage2": r["selector"],
+                "n_seeds": len(r["seeds"]),
+                "published_test_error_mean": pub.get("mean"),
+                "published_test_error_std": pub.get("std"),
+                "ours_test_error_mean": r["ours"]["mean"],
+                "ours_test_error_std": r["ours"]["std"],
+                "diff": r["diff"],
+                "ours_regret_mean": r["regret"]["mean"],
+                "ours_regret_std": r["regret"]["std"],
+                "archs": ";".join(a or "none" for a in r["archs"]),
+            }
+        )
     return pd.DataFrame(out)
 
 

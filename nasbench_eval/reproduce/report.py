@@ -66,7 +66,11 @@ def markdown(result: dict) -> str:
     lines += sorted({f"- {p['source']}" for r in result["rows"] for p in r["published"].values() if p})
     if "provenance" in result:
         prov = result["provenance"]
-        lines += ["", f"Run: {prov['date']} on {prov['device']}, torch {prov['torch']}, commit {prov['git_commit']}: `{prov['command']}`"]
+        lines += [
+            "",
+            f"Run: {prov['date']} on {prov['device']}, torch {prov['torch']}, commit {prov['git_commit']}: "
+            f"`{prov['command']}`",
+        ]
     return "\n".join(lines) + "\n"
 
 

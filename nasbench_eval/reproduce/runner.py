@@ -186,8 +186,10 @@ def run_evolution(row: RowSpec, ctx: RunContext) -> dict:
 def run_optimal(row: RowSpec, ctx: RunContext) -> dict:
     """The best ground truth of the space (exact; no seeds)."""
     index, value = ctx.bench.best(*_report(row))
-    return {"ours": {"accuracy": _stat([value], "accuracy")},
-            "picks": [{"seed": None, "index": index, "arch": ctx.bench.arch_str(index), "accuracy": value, "score": None}]}
+    return {
+        "ours": {"accuracy": _stat([value], "accuracy")},
+        "picks": [{"seed": None, "index": index, "arch": ctx.bench.arch_str(index), "accuracy": value, "score": None}],
+    }
 
 
 def run_tenas_prune(row: RowSpec, ctx: RunContext) -> dict:
@@ -242,11 +244,18 @@ def _skip_reason(err: DataNotFoundError, dataset: str) -> str:
 def _base_row(row: RowSpec, table: TableSpec, ctx: RunContext) -> dict:
     ran = row.kind in RUNNERS and row.kind != "optimal"
     return {
-        "key": row.key, "method": row.method, "kind": row.kind, "target": row.target, "proxy": row.proxy,
-        "params": ctx.params(row) if ran else {}, "n_seeds": ctx.n_seeds(row) if ran else (1 if row.kind == "optimal" else 0),
-        "status": "ok", "reason": row.note or None,
+        "key": row.key,
+        "method": row.method,
+        "kind": row.kind,
+        "target": row.target,
+        "proxy": row.proxy,
+        "params": ctx.params(row) if ran else {},
+        "n_seeds": ctx.n_seeds(row) if ran else (1 if row.kind == "optimal" else 0),
+        "status": "ok",
+        "reason": row.note or None,
         "published": {q: published_dict(row, q) for q in table.quantities},
-        "ours": {q: None for q in table.quantities}, "diff": {q: None for q in table.quantities},
+        "ours": {q: None for q in table.quantities},
+        "diff": {q: None for q in table.quantities},
     }
 
 

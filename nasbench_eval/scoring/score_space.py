@@ -125,7 +125,12 @@ def score_space(
         for p in keys
     }
     done = _lookup(store, archs, keys, space, dataset, contexts)
-    todo = [(a, p) for p in keys for a in archs if score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) not in done]
+    todo = [
+        (a, p)
+        for p in keys
+        for a in archs
+        if score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) not in done
+    ]
     batches: dict[str, tuple] = {}
 
     def batch_for(proxy):
@@ -152,11 +157,15 @@ def score_space(
 
     try:
         if batched and space == "tss":
-            todo = _score_groupwise(todo, batch_for, keep, dataset=dataset, seed=seed, device=dev, profile=profile, per_proxy=per_proxy)
+            todo = _score_groupwise(
+                todo, batch_for, keep, dataset=dataset, seed=seed, device=dev, profile=profile, per_proxy=per_proxy
+            )
         for arch, proxy in todo:
             batch = batch_for(proxy)
             t0 = time.perf_counter()
-            rec = score_arch(arch, proxy, batch, dataset=dataset, seed=seed, device=dev, profile=profile, **per_proxy[proxy])
+            rec = score_arch(
+                arch, proxy, batch, dataset=dataset, seed=seed, device=dev, profile=profile, **per_proxy[proxy]
+            )
             keep(arch, proxy, rec, time.perf_counter() - t0)
     finally:
         bar.close()
@@ -166,7 +175,9 @@ def score_space(
 def _lookup(store, archs, keys, space, dataset, contexts) -> dict[str, StoredScore]:
     if store is None:
         return {}
-    wanted = [score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) for p in keys for a in archs]
+    wanted = [
+        score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) for p in keys for a in archs
+    ]
     return store.get_many(wanted)
 
 

@@ -141,7 +141,9 @@ def _conflicting_duplicates(scores: pd.DataFrame, index: np.ndarray) -> tuple[in
     return n, (int(index[np.flatnonzero(differs)[0]]) if n else None)
 
 
-def score_columns(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, caller: str = "score_columns") -> list[str]:
+def score_columns(
+    frame: pd.DataFrame, columns: Sequence[str] | None = None, *, caller: str = "score_columns"
+) -> list[str]:
     """The score columns of a scores frame: numeric, not an id, not ground truth; or the `columns` chosen.
 
     Parameters
@@ -162,12 +164,17 @@ def score_columns(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, 
     if columns is None:
         chosen = [c for c in numeric if not COLUMN_RE.match(str(c))]
         if not chosen:
-            raise CorruptDataError(f"{caller}(): the scores file has no numeric score column (columns: {list(frame.columns)}); expected e.g. 'nwot' or pass columns=.")
+            raise CorruptDataError(
+                f"{caller}(): the scores file has no numeric score column (columns: {list(frame.columns)}); expected "
+                "e.g. 'nwot' or pass columns=."
+            )
         return chosen
     columns = list(columns)
     bad = [c for c in columns if c not in numeric]
     if not columns or bad:
-        raise InvalidParameterError(f"{caller}(): columns={columns!r} names missing or non-numeric columns {bad}; expected some of {numeric}.")
+        raise InvalidParameterError(
+            f"{caller}(): columns={columns!r} names missing or non-numeric columns {bad}; expected some of {numeric}."
+        )
     return columns
 
 
@@ -177,14 +184,21 @@ def _indices(frame: pd.DataFrame, bench, *, caller: str, path: Path) -> np.ndarr
         bad = np.isnan(raw) | (raw != np.round(raw)) | (raw < 0) | (raw >= len(bench))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise CorruptDataError(f"{caller}(): {str(path)!r} row {row} has index {frame['index'].iloc[row]!r}; expected integers 0..{len(bench) - 1}.")
+            raise CorruptDataError(
+                f"{caller}(): {str(path)!r} row {row} has index {frame['index'].iloc[row]!r}; expected integers "
+                f"0..{len(bench) - 1}."
+            )
         index = raw.astype(np.int64)
         if "arch" in frame.columns:
             strs = bench.arch_strs()
             wrong = [i for i, (k, s) in enumerate(zip(index, frame["arch"])) if strs[k] != str(s).strip()]
             if wrong:
-                raise CorruptDataError(f"{caller}(): {str(path)!r} row {wrong[0]} has index {index[wrong[0]]} but arch {frame['arch'].iloc[wrong[0]]!r}, "
-                                       f"which is not that index's architecture ({len(wrong)} such rows); expected matching index and arch columns.")
+                raise CorruptDataError(
+                    f"{caller}(): {str(path)!r} row {wrong[0]} has index {index[wrong[0]]} but arch "
+                    f"{frame['arch'].iloc[wrong[0]]!r}, "
+                    f"which is not that index's architecture ({len(wrong)} such rows); expected matching index and "
+                    "arch columns."
+                )
         return index
     return np.array([bench.index_of(str(s)) for s in frame["arch"]], dtype=np.int64)
 
@@ -222,7 +236,10 @@ def read_scores(path: str | os.PathLike, bench, *, columns: Sequence[str] | None
     cols = score_columns(frame, columns, caller=caller)
     extra = [c for c in lower_is_better if c not in cols]
     if extra:
-        raise InvalidParameterError(f"{caller}(): lower_is_better={list(lower_is_better)!r} names {extra}, which are not score columns; expected some of {cols}.")
+        raise InvalidParameterError(
+            f"{caller}(): lower_is_better={list(lower_is_better)!r} names {extra}, which are not score columns; "
+            f"expected some of {cols}."
+        )
     index = _indices(frame, bench, caller=caller, path=path)
     scores = frame[cols].astype(np.float64)
     negated = tuple(c for c in cols if is_lower_better(c, lower_is_better))

@@ -44,7 +44,14 @@ CREATE TABLE IF NOT EXISTS scores (
 def score_key(*, space: str, arch: str, dataset: str, proxy: str, context: Mapping) -> str:
     """SHA-256 hex key of the fields that determine a score (`context` must be JSON-serialisable)."""
     payload = json.dumps(
-        {"space": space, "arch": arch, "dataset": dataset, "proxy": proxy, "context": context, "version": SCORING_VERSION},
+        {
+            "space": space,
+            "arch": arch,
+            "dataset": dataset,
+            "proxy": proxy,
+            "context": context,
+            "version": SCORING_VERSION,
+        },
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -87,7 +94,8 @@ class ScoreStore(SqliteFile):
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             rows = self._db.execute(
-                f"SELECT key, arch, proxy, value, status, reason, repeats, dead_cell, seconds FROM scores WHERE key IN ({','.join('?' * len(chunk))})",
+                "SELECT key, arch, proxy, value, status, reason, repeats, dead_cell, seconds FROM scores WHERE key IN "
+                f"({','.join('?' * len(chunk))})",
                 chunk,
             )
             for key, arch, proxy, value, status, reason, repeats, dead, seconds in rows:
@@ -97,7 +105,9 @@ class ScoreStore(SqliteFile):
                 )
         return found
 
-    def put(self, key: str, *, space: str, arch: str, dataset: str, proxy: str, context: Mapping, score: StoredScore) -> None:
+    def put(
+        self, key: str, *, space: str, arch: str, dataset: str, proxy: str, context: Mapping, score: StoredScore
+    ) -> None:
         """Insert or replace one score and commit at once (an interrupt after this keeps it)."""
         value = None if math.isnan(score.value) else float(score.value)  # SQLite keeps +-inf; NaN becomes NULL
         repeats = json.dumps([float(r) for r in score.repeats])  # Python's json round-trips NaN and +-Infinity

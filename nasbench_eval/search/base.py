@@ -66,7 +66,9 @@ class TableObjective:
         return f"<TableObjective {self.name}: {len(self)} archs>"
 
 
-def ground_truth_objective(bench, dataset: str = "cifar10-valid", metric: str = "valid_acc", epochs: int = 12) -> TableObjective:
+def ground_truth_objective(
+    bench, dataset: str = "cifar10-valid", metric: str = "valid_acc", epochs: int = 12
+) -> TableObjective:
     """The benchmark's own accuracy column as an objective (NB201's usual search signal).
 
     Parameters
@@ -115,7 +117,9 @@ def table_objective(values_by_index, higher_is_better: bool = True, *, name: str
     """
     caller = "table_objective"
     if not isinstance(higher_is_better, (bool, np.bool_)):
-        raise InvalidParameterError(f"{caller}(): higher_is_better={higher_is_better!r} is not a bool; expected True or False.")
+        raise InvalidParameterError(
+            f"{caller}(): higher_is_better={higher_is_better!r} is not a bool; expected True or False."
+        )
     if isinstance(values_by_index, pd.Series):
         values_by_index = _series_in_index_order(values_by_index, caller=caller)
     values = check_1d("values_by_index", values_by_index, caller=caller)
@@ -182,8 +186,14 @@ class Budget:
     def __post_init__(self):
         if self.max_queries is not None:
             self.max_queries = check_int("max_queries", self.max_queries, caller="Budget", minimum=0)
-        if self.max_seconds is not None and (isinstance(self.max_seconds, bool) or not isinstance(self.max_seconds, (int, float)) or not self.max_seconds >= 0):
-            raise InvalidParameterError(f"Budget(): max_seconds={self.max_seconds!r} is invalid; expected a number >= 0 or None.")
+        if self.max_seconds is not None and (
+            isinstance(self.max_seconds, bool)
+            or not isinstance(self.max_seconds, (int, float))
+            or not self.max_seconds >= 0
+        ):
+            raise InvalidParameterError(
+                f"Budget(): max_seconds={self.max_seconds!r} is invalid; expected a number >= 0 or None."
+            )
 
     def charge(self, *, queries: int = 0, seconds: float = 0.0) -> None:
         """Record spending."""
@@ -215,9 +225,13 @@ def check_budget(budget, *, caller: str) -> Budget:
     if budget is None:
         return Budget()
     if not isinstance(budget, Budget):
-        raise InvalidParameterError(f"{caller}(): budget={budget!r} is not a Budget; expected Budget(max_queries=...) or None.")
+        raise InvalidParameterError(
+            f"{caller}(): budget={budget!r} is not a Budget; expected Budget(max_queries=...) or None."
+        )
     if budget.affordable(1) == 0:
-        raise InvalidParameterError(f"{caller}(): budget={budget!r} is already exhausted; expected a budget with room for 1 query.")
+        raise InvalidParameterError(
+            f"{caller}(): budget={budget!r} is already exhausted; expected a budget with room for 1 query."
+        )
     return budget
 
 

@@ -22,7 +22,16 @@ from ..exceptions import InvalidParameterError
 from ..registry import SEARCHERS
 from ..space import mutate
 from .base import (
-    DEFAULT_REPORT, Budget, Clock, SearchResult, check_budget, check_objective, check_report, check_rng, describe_report, finish,
+    DEFAULT_REPORT,
+    Budget,
+    Clock,
+    SearchResult,
+    check_budget,
+    check_objective,
+    check_report,
+    check_rng,
+    describe_report,
+    finish,
 )
 
 N_EVALUATIONS, POPULATION_SIZE, TOURNAMENT_SIZE = 1000, 64, 20
@@ -123,9 +132,13 @@ def regularized_evolution(
     caller = "regularized_evolution"
     check_objective(objective, caller=caller)
     if getattr(bench, "space", "tss") != "tss":
-        raise InvalidParameterError(f"{caller}(): bench={bench!r} is not a tss benchmark; expected create_benchmark('nb201').")
+        raise InvalidParameterError(
+            f"{caller}(): bench={bench!r} is not a tss benchmark; expected create_benchmark('nb201')."
+        )
     n_evaluations = check_int("n_evaluations", n_evaluations, caller=caller, minimum=1)
-    population_size = check_int("population_size", population_size, caller=caller, minimum=1, maximum=min(n_evaluations, len(bench)))
+    population_size = check_int(
+        "population_size", population_size, caller=caller, minimum=1, maximum=min(n_evaluations, len(bench))
+    )
     tournament_size = check_int("tournament_size", tournament_size, caller=caller, minimum=1, maximum=population_size)
     rng, seed_value = check_rng(seed, caller=caller)
     clock = Clock(check_budget(budget, caller=caller))

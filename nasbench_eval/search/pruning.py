@@ -346,7 +346,8 @@ def _check_start_ops(start_ops, profile, *, caller: str) -> tuple[str, ...]:
     names = [start_ops] if isinstance(start_ops, str) else list(start_ops) if isinstance(start_ops, Sequence) else None
     if not names or any(n not in OPS for n in names) or len(set(names)) != len(names):
         raise InvalidParameterError(
-            f"{caller}(): start_ops={start_ops!r} is invalid; expected a non-empty sequence of distinct op names from {list(OPS)}."
+            f"{caller}(): start_ops={start_ops!r} is invalid; expected a non-empty sequence of distinct op names from "
+            f"{list(OPS)}."
         )
     return tuple(op for op in OPS if op in names)
 
@@ -379,7 +380,12 @@ def _settings(profile, ntk_options: dict, lr_options: dict, *, caller: str) -> t
 def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tensor:
     x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 2 else batch
     res = DATASET_SPECS[dataset].resolution
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (3, res, res) or not x.is_floating_point():
+    if (
+        not isinstance(x, torch.Tensor)
+        or x.ndim != 4
+        or tuple(x.shape[1:]) != (3, res, res)
+        or not x.is_floating_point()
+    ):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise InvalidParameterError(
             f"{caller}(): batch x={shape!r} is not an image batch; "
@@ -387,7 +393,8 @@ def _check_images(batch, dataset: str, rows: int, *, caller: str) -> torch.Tenso
         )
     if len(x) < rows:
         raise InvalidParameterError(
-            f"{caller}(): batch has {len(x)} rows but the NTK reads {rows} (batch_size x n_batches x repeats); supply more rows."
+            f"{caller}(): batch has {len(x)} rows but the NTK reads {rows} (batch_size x n_batches x repeats); supply "
+            "more rows."
         )
     return x.detach().cpu()
 

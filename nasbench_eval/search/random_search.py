@@ -6,7 +6,16 @@ import numpy as np
 from .._validation import check_int
 from ..registry import SEARCHERS
 from .base import (
-    DEFAULT_REPORT, Budget, Clock, SearchResult, check_budget, check_objective, check_report, check_rng, describe_report, finish,
+    DEFAULT_REPORT,
+    Budget,
+    Clock,
+    SearchResult,
+    check_budget,
+    check_objective,
+    check_report,
+    check_rng,
+    describe_report,
+    finish,
 )
 
 

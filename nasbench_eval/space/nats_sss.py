@@ -32,22 +32,28 @@ class SizeArch:
         chans = tuple(self.channels) if not isinstance(self.channels, str) else ()
         if len(chans) != NUM_LAYERS:
             raise InvalidParameterError(
-                f"SizeArch(): channels={self.channels!r} has {len(chans)} entries; expected {NUM_LAYERS} values from {list(CHANNELS)}."
+                f"SizeArch(): channels={self.channels!r} has {len(chans)} entries; expected {NUM_LAYERS} values from "
+                f"{list(CHANNELS)}."
             )
         for c in chans:
             if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or int(c) not in CHANNELS:
-                raise InvalidParameterError(f"SizeArch(): channel {c!r} is not allowed; expected one of {list(CHANNELS)}.")
+                raise InvalidParameterError(
+                    f"SizeArch(): channel {c!r} is not allowed; expected one of {list(CHANNELS)}."
+                )
         object.__setattr__(self, "channels", tuple(int(c) for c in chans))
 
     @classmethod
     def from_str(cls, text: str) -> "SizeArch":
         """Parse ``"C1:C2:C3:C4:C5"``."""
         if not isinstance(text, str):
-            raise InvalidParameterError(f"SizeArch.from_str(): text={text!r} is not a string; expected 'C1:C2:C3:C4:C5'.")
+            raise InvalidParameterError(
+                f"SizeArch.from_str(): text={text!r} is not a string; expected 'C1:C2:C3:C4:C5'."
+            )
         parts = text.strip().split(":")
         if len(parts) != NUM_LAYERS or not all(p.strip().isdigit() for p in parts):
             raise InvalidParameterError(
-                f"SizeArch.from_str(): {text!r} is malformed; expected {NUM_LAYERS} ':'-separated channel counts from {list(CHANNELS)}, e.g. '8:16:24:32:64'."
+                f"SizeArch.from_str(): {text!r} is malformed; expected {NUM_LAYERS} ':'-separated channel counts from "
+                f"{list(CHANNELS)}, e.g. '8:16:24:32:64'."
             )
         return cls(tuple(int(p) for p in parts))
 

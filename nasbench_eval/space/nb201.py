@@ -40,14 +40,17 @@ def _op_name(op, *, caller: str) -> str:
         return op
     if isinstance(op, (int, np.integer)) and not isinstance(op, bool) and 0 <= op < NUM_OPS:
         return OPS[int(op)]
-    raise InvalidParameterError(f"{caller}: op {op!r} is neither an op name nor an index 0..{NUM_OPS - 1}; expected one of {list(OPS)}.")
+    raise InvalidParameterError(
+        f"{caller}: op {op!r} is neither an op name nor an index 0..{NUM_OPS - 1}; expected one of {list(OPS)}."
+    )
 
 
 @dataclass(frozen=True, order=True)
 class Arch:
     """One tss architecture: the op name on each of the 6 edges, in edge order.
 
-    >>> a = Arch.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    >>> a = Arch.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    ...                   "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
     >>> a.code
     (3, 3, 4, 1, 3, 1)
     >>> Arch.from_code(a.code) == a
@@ -60,7 +63,8 @@ class Arch:
         ops = tuple(self.ops) if not isinstance(self.ops, str) else None
         if ops is None or len(ops) != NUM_EDGES:
             raise InvalidParameterError(
-                f"Arch(): ops={self.ops!r} has the wrong edge count; expected {NUM_EDGES} ops, one per edge {list(EDGES)}."
+                f"Arch(): ops={self.ops!r} has the wrong edge count; expected {NUM_EDGES} ops, one per edge "
+                f"{list(EDGES)}."
             )
         object.__setattr__(self, "ops", tuple(_op_name(o, caller="Arch()") for o in ops))
 
@@ -73,24 +77,28 @@ class Arch:
         groups = text.strip().split("+")
         if len(groups) != NUM_NODES - 1:
             raise InvalidParameterError(
-                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in '{_TEMPLATE}'."
+                f"Arch.from_str(): {text!r} has {len(groups)} '+'-separated node groups; expected 3, as in "
+                f"'{_TEMPLATE}'."
             )
         ops = []
         for node, group in enumerate(groups, start=1):
             if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
                 raise InvalidParameterError(
-                    f"Arch.from_str(): node group {group!r} of {text!r} is malformed; expected '|op~src|...|' with '|' at both ends."
+                    f"Arch.from_str(): node group {group!r} of {text!r} is malformed; expected '|op~src|...|' with '|' "
+                    "at both ends."
                 )
             tokens = group[1:-1].split("|")
             if len(tokens) != node:
                 raise InvalidParameterError(
-                    f"Arch.from_str(): node {node} of {text!r} has {len(tokens)} inputs; expected {node} (one per earlier node)."
+                    f"Arch.from_str(): node {node} of {text!r} has {len(tokens)} inputs; expected {node} "
+                    "(one per earlier node)."
                 )
             for src, token in enumerate(tokens):
                 name, sep, source = token.partition("~")
                 if not sep or source != str(src):
                     raise InvalidParameterError(
-                        f"Arch.from_str(): token {token!r} of node {node} in {text!r} is malformed; expected 'op~{src}'."
+                        f"Arch.from_str(): token {token!r} of node {node} in {text!r} is malformed; expected "
+                        f"'op~{src}'."
                     )
                 ops.append(_op_name(name, caller=f"Arch.from_str() for {text!r}"))
         return cls(tuple(ops))
@@ -101,7 +109,9 @@ class Arch:
         try:
             items = list(code)
         except TypeError as err:
-            raise InvalidParameterError(f"Arch.from_code(): code={code!r} is not a sequence; expected 6 op indices 0..4.") from err
+            raise InvalidParameterError(
+                f"Arch.from_code(): code={code!r} is not a sequence; expected 6 op indices 0..4."
+            ) from err
         if any(isinstance(c, str) for c in items):
             raise InvalidParameterError(f"Arch.from_code(): code={code!r} holds strings; expected 6 op indices 0..4.")
         return cls(tuple(items))
@@ -110,7 +120,9 @@ class Arch:
     def from_product_index(cls, k: int) -> "Arch":
         """Inverse of `product_index` (a product order over ops, NOT the benchmark index)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < NUM_ARCHS:
-            raise InvalidParameterError(f"Arch.from_product_index(): k={k!r} is out of range; expected an int in 0..{NUM_ARCHS - 1}.")
+            raise InvalidParameterError(
+                f"Arch.from_product_index(): k={k!r} is out of range; expected an int in 0..{NUM_ARCHS - 1}."
+            )
         return cls(tuple(int(d) for d in np.unravel_index(int(k), (NUM_OPS,) * NUM_EDGES)))
 
     @property

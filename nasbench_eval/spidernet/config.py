@@ -144,8 +144,10 @@ class SpiderNetConfig:
             _check_float(name, getattr(self, name), caller=caller, allow_none=name in ("pruner_lr", "pruner_clamp"))
         _check_float("weight_decay", self.weight_decay, caller=caller, strict=False)
         if self.ntk_images < self.ntk_batches or self.lrc_patches < self.lrc_batches:
-            raise InvalidParameterError(f"{caller}(): ntk_images={self.ntk_images}, lrc_patches={self.lrc_patches} are fewer than "
-                                        f"their batch counts; expected at least one sample per batch.")
+            raise InvalidParameterError(
+                f"{caller}(): ntk_images={self.ntk_images}, lrc_patches={self.lrc_patches} are fewer than "
+                f"their batch counts; expected at least one sample per batch."
+            )
 
     @property
     def max_bytes(self) -> float:

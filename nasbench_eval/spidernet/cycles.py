@@ -106,8 +106,10 @@ class DeletionPlan:
                                     "expected the --out folder of a finished SpiderNet run.")
         summary = read_json(path, expected="the result.json of a finished SpiderNet run")
         if summary.get("ablation") != "spidernet":
-            raise InvalidParameterError(f"DeletionPlan.from_run(): run_dir={str(run_dir)!r} holds ablation={summary.get('ablation')!r}; "
-                                        "expected a run with ablation='spidernet'.")
+            raise InvalidParameterError(
+                f"DeletionPlan.from_run(): run_dir={str(run_dir)!r} holds ablation={summary.get('ablation')!r}; "
+                "expected a run with ablation='spidernet'."
+            )
         try:
             return cls(tuple(len(row["deadheaded"]) for row in summary["cycles"]),
                        sum(len(row.get("deadheaded", [])) for row in summary["final"]["epochs"]))
@@ -121,12 +123,16 @@ def _resolve_plan(strategy: Strategy, reference, cfg: SpiderNetConfig, ablation:
     if not strategy.needs_reference:
         return None
     if reference is None:
-        raise InvalidParameterError(f"{caller}(): ablation={ablation!r} deletes as many random ops as a SpiderNet run deadheaded; "
-                                    "pass reference=<that run's out_dir> (CLI: --reference DIR).")
+        raise InvalidParameterError(
+            f"{caller}(): ablation={ablation!r} deletes as many random ops as a SpiderNet run deadheaded; "
+            "pass reference=<that run's out_dir> (CLI: --reference DIR)."
+        )
     plan = reference if isinstance(reference, DeletionPlan) else DeletionPlan.from_run(reference)
     if len(plan.per_cycle) < cfg.cycles:
-        raise InvalidParameterError(f"{caller}(): the reference run has {len(plan.per_cycle)} cycles but cycles={cfg.cycles}; "
-                                    "expected a reference with at least as many cycles.")
+        raise InvalidParameterError(
+            f"{caller}(): the reference run has {len(plan.per_cycle)} cycles but cycles={cfg.cycles}; "
+            "expected a reference with at least as many cycles."
+        )
     return plan
 
 
@@ -172,9 +178,23 @@ class _Run:
 
     # ---------------------------------------------------------------- pieces
     def identity(self) -> dict:
-        plan = None if self.plan is None else {"per_cycle": list(self.plan.per_cycle[:self.cfg.cycles]), "final": self.plan.final}
-        return json.loads(dumps({"config": self.cfg.to_dict(), "ablation": self.ablation, "seed": self.seed, "plan": plan,
-                                 "n_train": len(self.train), "n_test": len(self.test)}))
+        plan = (
+            None
+            if self.plan is None
+            else {"per_cycle": list(self.plan.per_cycle[: self.cfg.cycles]), "final": self.plan.final}
+        )
+        return json.loads(
+            dumps(
+                {
+                    "config": self.cfg.to_dict(),
+                    "ablation": self.ablation,
+                    "seed": self.seed,
+                    "plan": plan,
+                    "n_train": len(self.train),
+                    "n_test": len(self.test),
+                }
+            )
+        )
 
     def build(self, graphs: list[CellGraph], seed: int) -> SpiderNet:
         """Fresh weights for `graphs` (Alg. 2 "reset model parameters"), drawn on the CPU, then moved."""
@@ -185,7 +205,9 @@ class _Run:
     def optimizer(self, model: SpiderNet, *, gates: bool) -> torch.optim.SGD:
         set_pruners_trainable(model, gates)
         cfg = self.cfg
-        return make_optimizer(model, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, pruner_lr=cfg.pruner_lr)
+        return make_optimizer(
+            model, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, pruner_lr=cfg.pruner_lr
+        )
 
     def epoch(self, model: SpiderNet, opt, log: PrunerLog | None, seed: int) -> dict:
         cfg = self.cfg
@@ -223,7 +245,9 @@ class _Run:
                 set_lr_factor(opt, cosine_factor(e, E))
                 row["epochs"].append(self.epoch(model, opt, log, phase_seed(self.seed, "cycle_epoch", c, e)))
             history = log.state()
-            row["deadheaded"] = deadhead(model, log, window=self.cfg.deadhead_window, threshold=self.cfg.deadhead_threshold)
+            row["deadheaded"] = deadhead(
+                model, log, window=self.cfg.deadhead_window, threshold=self.cfg.deadhead_threshold
+            )
         elif self.strategy.inter_cycle == "random":
             rng = np.random.default_rng(phase_seed(self.seed, "cycle_delete", c))
             row["deleted"] = delete_random_ops(model, self.plan.per_cycle[c], rng=rng)
@@ -253,17 +277,35 @@ class _Run:
             edge = random_edge(model, rng=np.random.default_rng(seed))
             need = float(size_fn(model, edge))
             fits = need < cfg.max_bytes
-            return {"edge": list(edge) if fits else None, "reason": "ok" if fits else f"needs {need:.0f} bytes, not < s_max",
-                    "bytes_needed": need, "candidates": []}
+            return {
+                "edge": list(edge) if fits else None,
+                "reason": "ok" if fits else f"needs {need:.0f} bytes, not < s_max",
+                "bytes_needed": need,
+                "candidates": [],
+            }
         x_ntk, x_lrc = self.proxy_inputs(seed)
         with scoring_numerics():
             sel = select_mutation(model, x_ntk, x_lrc, n_good=cfg.n_good, max_bytes=cfg.max_bytes, seed=seed,
                                   ntk_width=cfg.slim_width, lrc_width=cfg.slim_width, ntk_batches=cfg.ntk_batches,
                                   lrc_batches=cfg.lrc_batches, size_fn=size_fn)
-        cands = [{"edge": list(x.edge), "ntk_on": float(x.ntk_on), "ntk_off": float(x.ntk_off), "lrc_on": float(x.lrc_on),
-                  "lrc_off": float(x.lrc_off), "good": bool(x.good)} for x in sel.candidates]
+        cands = [
+            {
+                "edge": list(x.edge),
+                "ntk_on": float(x.ntk_on),
+                "ntk_off": float(x.ntk_off),
+                "lrc_on": float(x.lrc_on),
+                "lrc_off": float(x.lrc_off),
+                "good": bool(x.good),
+            }
+            for x in sel.candidates
+        ]
         chosen = next((x for x in cands if sel.edge is not None and tuple(x["edge"]) == tuple(sel.edge)), None)
-        return {"edge": None if sel.edge is None else list(sel.edge), "reason": sel.reason, "chosen": chosen, "candidates": cands}
+        return {
+            "edge": None if sel.edge is None else list(sel.edge),
+            "reason": sel.reason,
+            "chosen": chosen,
+            "candidates": cands,
+        }
 
     # ---------------------------------------------------------------- Algorithm 2, line 4
     def final_start(self, graphs: list[CellGraph], state: dict | None) -> tuple[SpiderNet, dict]:
@@ -282,7 +324,8 @@ class _Run:
                        "log": PrunerLog(keep_epochs=self.cfg.deadhead_window)}
 
     def final(self, graphs: list[CellGraph], cycles: list[dict], state: dict | None) -> tuple[SpiderNet, dict]:
-        """Alg. 2 line 4: final training (resumed from `state` if given), checkpointed per epoch; then the test accuracy."""
+        """Alg. 2 line 4: final training (resumed from `state` if given), checkpointed per epoch; then the test
+        accuracy."""
         cfg, gates = self.cfg, self.strategy.intra_train == "pruners"
         model, prog = self.final_start(graphs, state)
         opt, log, rows = self.optimizer(model, gates=gates), prog["log"], prog["epochs"]
@@ -290,26 +333,48 @@ class _Run:
             opt.load_state_dict(prog["optimizer"])
         if self.dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.dev)
-        bar = tqdm(total=cfg.final_epochs, initial=len(rows), desc="final training", disable=not self.progress, leave=False)
+        bar = tqdm(
+            total=cfg.final_epochs, initial=len(rows), desc="final training", disable=not self.progress, leave=False
+        )
         for e in range(len(rows), cfg.final_epochs):
             set_lr_factor(opt, cosine_factor(e, cfg.final_epochs))
-            row = {"epoch": e, **self.epoch(model, opt, log if gates else None, phase_seed(self.seed, "final_epoch", e))}
+            row = {
+                "epoch": e,
+                **self.epoch(model, opt, log if gates else None, phase_seed(self.seed, "final_epoch", e)),
+            }
             if gates and log.epochs_ended >= cfg.deadhead_window:
                 row["deadheaded"] = deadhead(model, log, window=cfg.deadhead_window, threshold=cfg.deadhead_threshold)
                 drop_deleted_params(opt, model)
             rows.append(row)
             prog["peak_bytes"] = max(prog["peak_bytes"], self.cuda_peak())
-            self.save("final", {"phase": "final", "cycles": cycles, "graphs": _graph_dicts(model), "state_dict": _cpu_state(model),
-                                "optimizer": opt.state_dict(), "pruner_log": log.state(), "epochs": rows, "deleted": prog["deleted"],
-                                "peak_bytes": prog["peak_bytes"], "rng": {"seed": self.seed, "next_epoch": e + 1}})
+            self.save(
+                "final",
+                {
+                    "phase": "final",
+                    "cycles": cycles,
+                    "graphs": _graph_dicts(model),
+                    "state_dict": _cpu_state(model),
+                    "optimizer": opt.state_dict(),
+                    "pruner_log": log.state(),
+                    "epochs": rows,
+                    "deleted": prog["deleted"],
+                    "peak_bytes": prog["peak_bytes"],
+                    "rng": {"seed": self.seed, "next_epoch": e + 1},
+                },
+            )
             self.write_log(cycles, rows)
             bar.update()
             bar.set_postfix(loss=f"{row['loss']:.3f}", ops=_n_ops(model))
         bar.close()
         start = time.perf_counter()
         acc = evaluate(model, self.test, batch_size=cfg.eval_batch_size)
-        return model.eval(), {"epochs": rows, "deleted": prog["deleted"], "test_acc": acc,
-                              "peak_bytes": max(prog["peak_bytes"], self.cuda_peak()), "eval_seconds": time.perf_counter() - start}
+        return model.eval(), {
+            "epochs": rows,
+            "deleted": prog["deleted"],
+            "test_acc": acc,
+            "peak_bytes": max(prog["peak_bytes"], self.cuda_peak()),
+            "eval_seconds": time.perf_counter() - start,
+        }
 
     def cuda_peak(self) -> int:
         """torch.cuda.max_memory_allocated on a CUDA run, else 0."""
@@ -343,8 +408,10 @@ class _Run:
                                    "before, or pass a new --out.") from None
         if identity != self.identity():
             diff = sorted(k for k in state["identity"] if state["identity"][k] != self.identity().get(k))
-            raise InvalidParameterError(f"run_spidernet(): out_dir={str(self.out)!r} holds checkpoints of a run with other {diff}; "
-                                        "expected the same settings (to resume) or a new out_dir.")
+            raise InvalidParameterError(
+                f"run_spidernet(): out_dir={str(self.out)!r} holds checkpoints of a run with other {diff}; "
+                "expected the same settings (to resume) or a new out_dir."
+            )
         return state
 
     def write_log(self, cycles: list[dict], final_epochs: list[dict] | None = None) -> None:
@@ -365,10 +432,20 @@ def _cpu_state(model: SpiderNet) -> dict:
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
-def run_spidernet(out_dir: str | os.PathLike, *, config: SpiderNetConfig | None = None, ablation: str = "spidernet",
-                  reference: str | os.PathLike | DeletionPlan | None = None, seed: int = 0, device=None,
-                  data: tuple[DeviceSplit, DeviceSplit] | None = None, n_train: int | None = None, n_test: int | None = None,
-                  data_dir=None, progress: bool = False) -> SpiderNetResult:
+def run_spidernet(
+    out_dir: str | os.PathLike,
+    *,
+    config: SpiderNetConfig | None = None,
+    ablation: str = "spidernet",
+    reference: str | os.PathLike | DeletionPlan | None = None,
+    seed: int = 0,
+    device=None,
+    data: tuple[DeviceSplit, DeviceSplit] | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    data_dir=None,
+    progress: bool = False,
+) -> SpiderNetResult:
     """Grow, train and test a SpiderNet on CIFAR-10 (Algorithm 2), or one of its Table 1 ablations.
 
     Parameters
@@ -413,10 +490,14 @@ def run_spidernet(out_dir: str | os.PathLike, *, config: SpiderNetConfig | None 
     plan = _resolve_plan(strategy, reference, cfg, ablation)
     seed = check_int("seed", seed, caller=caller, minimum=0)
     dev = resolve_device(device)
-    train, test = data if data is not None else load_spidernet_data(n_train=n_train, n_test=n_test, device=dev, data_dir=data_dir)
+    train, test = (
+        data if data is not None else load_spidernet_data(n_train=n_train, n_test=n_test, device=dev, data_dir=data_dir)
+    )
     if strategy.mutation == "ntk_lrc" and cfg.mutations_per_cycle and cfg.cycles and cfg.ntk_images > len(train):
-        raise InvalidParameterError(f"{caller}(): config.ntk_images={cfg.ntk_images} exceeds the {len(train)} training images; "
-                                    "expected ntk_images <= the number of training images.")
+        raise InvalidParameterError(
+            f"{caller}(): config.ntk_images={cfg.ntk_images} exceeds the {len(train)} training images; "
+            "expected ntk_images <= the number of training images."
+        )
     run = _Run(cfg, ablation, strategy, plan, seed, dev, train, test, Path(out_dir), progress)
     state = run.latest()
     cycles = [] if state is None else state["cycles"]
@@ -435,8 +516,17 @@ def _cycles(run: _Run, graphs: list[CellGraph], cycles: list[dict]) -> tuple[lis
         model, row, history = run.cycle(c, graphs)
         cycles = [*cycles, row]
         graphs = copy.deepcopy(model.graphs)
-        run.save(f"cycle_{c:03d}", {"phase": "cycle", "cycles": cycles, "graphs": _graph_dicts(model), "state_dict": _cpu_state(model),
-                                    "pruner_history": history, "rng": {"seed": run.seed, "next_cycle": c + 1}})
+        run.save(
+            f"cycle_{c:03d}",
+            {
+                "phase": "cycle",
+                "cycles": cycles,
+                "graphs": _graph_dicts(model),
+                "state_dict": _cpu_state(model),
+                "pruner_history": history,
+                "rng": {"seed": run.seed, "next_cycle": c + 1},
+            },
+        )
         run.write_log(cycles)
         bar.update()
         bar.set_postfix(ops=row["ops_after"], mutations=row["accepted"])
@@ -461,17 +551,36 @@ def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict) -> dic
     on_cuda = run.dev.type == "cuda"
     kind = "cuda_max_memory_allocated" if on_cuda else "param_and_buffer_bytes"
     summary = {
-        **run.identity(), "strategy": dataclasses.asdict(run.strategy), "device": str(run.dev),
-        "test_acc": final["test_acc"], "n_params": model.n_params(),
-        "memory": {"bytes": final["peak_bytes"] if on_cuda else param_bytes(model), "kind": kind,
-                   "note": ("peak allocated during the final training and test, resident CIFAR-10 tensors included "
-                             "(resumed runs: the maximum over the processes)"
-                            if on_cuda else "CPU run: parameter + buffer bytes of the final model, not a peak")},
+        **run.identity(),
+        "strategy": dataclasses.asdict(run.strategy),
+        "device": str(run.dev),
+        "test_acc": final["test_acc"],
+        "n_params": model.n_params(),
+        "memory": {
+            "bytes": final["peak_bytes"] if on_cuda else param_bytes(model),
+            "kind": kind,
+            "note": (
+                "peak allocated during the final training and test, resident CIFAR-10 tensors included "
+                "(resumed runs: the maximum over the processes)"
+                if on_cuda
+                else "CPU run: parameter + buffer bytes of the final model, not a peak"
+            ),
+        },
         "seconds": {"search": search, "final_training": train_s, "test": final["eval_seconds"], "total": total},
-        "mutations": {"attempted": sum(len(r["mutations"]) for r in cycles), "accepted": sum(r["accepted"] for r in cycles)},
-        "cycles": cycles, "final": {k: final[k] for k in ("epochs", "deleted")}, "architecture": arch,
-        "files": {"result": str(out / "result.json"), "architecture": str(out / "architecture.json"), "cells": drawings,
-                  "log": str(out / "log.json"), "checkpoints": str(out / "checkpoints")},
+        "mutations": {
+            "attempted": sum(len(r["mutations"]) for r in cycles),
+            "accepted": sum(r["accepted"] for r in cycles),
+        },
+        "cycles": cycles,
+        "final": {k: final[k] for k in ("epochs", "deleted")},
+        "architecture": arch,
+        "files": {
+            "result": str(out / "result.json"),
+            "architecture": str(out / "architecture.json"),
+            "cells": drawings,
+            "log": str(out / "log.json"),
+            "checkpoints": str(out / "checkpoints"),
+        },
         "provenance": provenance(run.dev),
     }
     write_json(out / "result.json", summary, indent=1)

@@ -131,9 +131,13 @@ def check_edge(graph: CellGraph, edge, *, caller: str) -> Edge:
     try:
         key = (int(edge[0]), int(edge[1]))
     except (TypeError, ValueError, IndexError) as err:
-        raise InvalidParameterError(f"{caller}(): edge={edge!r} is not a (src, dst) pair; expected two node ids.") from err
+        raise InvalidParameterError(
+            f"{caller}(): edge={edge!r} is not a (src, dst) pair; expected two node ids."
+        ) from err
     if key not in graph.edges:
-        raise InvalidParameterError(f"{caller}(): edge={edge!r} is not in the cell; expected one of {sorted(graph.edges)}.")
+        raise InvalidParameterError(
+            f"{caller}(): edge={edge!r} is not in the cell; expected one of {sorted(graph.edges)}."
+        )
     return key
 
 

@@ -82,10 +82,15 @@ class Cell(nn.Module):
     def __init__(self, graph: CellGraph, C: int, source_channels: Sequence[int], *, pruner_init: float = 0.0):
         super().__init__()
         if len(source_channels) != graph.n_inputs:
-            raise InvalidParameterError(f"Cell(): graph has {graph.n_inputs} inputs but {len(source_channels)} sources were given; expected equal counts.")
+            raise InvalidParameterError(
+                f"Cell(): graph has {graph.n_inputs} inputs but {len(source_channels)} sources were given; expected "
+                "equal counts."
+            )
         self.graph, self.C, self.pruner_init = graph, C, pruner_init
         self.adapters = nn.ModuleList(InputAdapter(c, C) for c in source_channels)
-        self.edges = nn.ModuleDict({_key(e): MixedEdge(ops, C, pruner_init=pruner_init) for e, ops in sorted(graph.edges.items())})
+        self.edges = nn.ModuleDict(
+            {_key(e): MixedEdge(ops, C, pruner_init=pruner_init) for e, ops in sorted(graph.edges.items())}
+        )
 
     def add_edge(self, edge: tuple[int, int]) -> None:
         """Build the module of a graph edge that has none yet."""
@@ -140,9 +145,13 @@ class SpiderNet(nn.Module):
         self.dropout = check_fraction("dropout", dropout, caller=caller)
         self.pruner_init = float(pruner_init)
         n_cells = self.reductions + 1
-        graphs = [CellGraph.initial(j + 1) for j in range(n_cells)] if graphs is None else [copy.deepcopy(g) for g in graphs]
+        graphs = (
+            [CellGraph.initial(j + 1) for j in range(n_cells)] if graphs is None else [copy.deepcopy(g) for g in graphs]
+        )
         if len(graphs) != n_cells or any(g.n_inputs != j + 1 for j, g in enumerate(graphs)):
-            raise InvalidParameterError(f"SpiderNet(): graphs has {len(graphs)} cells; expected {n_cells}, cell j with j+1 input nodes.")
+            raise InvalidParameterError(
+                f"SpiderNet(): graphs has {len(graphs)} cells; expected {n_cells}, cell j with j+1 input nodes."
+            )
         if seed is None:
             self._build(graphs)
         else:
@@ -160,7 +169,9 @@ class SpiderNet(nn.Module):
         for j, g in enumerate(graphs):
             sources = [self.channels(-1)] + [self.channels(i) for i in range(j)]
             self.cells.append(Cell(g, self.channels(j), sources, pruner_init=self.pruner_init))
-        self.classifier = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(self.channels(self.reductions), self.num_classes))
+        self.classifier = nn.Sequential(
+            nn.Dropout(self.dropout), nn.Linear(self.channels(self.reductions), self.num_classes)
+        )
 
     # ---------------------------------------------------------------- forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -185,9 +196,13 @@ class SpiderNet(nn.Module):
         try:
             j = int(edge_id[0])
         except (TypeError, ValueError, IndexError) as err:
-            raise InvalidParameterError(f"{caller}(): edge={edge_id!r} is not (cell, src, dst); expected three ints.") from err
+            raise InvalidParameterError(
+                f"{caller}(): edge={edge_id!r} is not (cell, src, dst); expected three ints."
+            ) from err
         if not 0 <= j < len(self.cells):
-            raise InvalidParameterError(f"{caller}(): edge={edge_id!r} names cell {j}; expected 0 <= cell < {len(self.cells)}.")
+            raise InvalidParameterError(
+                f"{caller}(): edge={edge_id!r} names cell {j}; expected 0 <= cell < {len(self.cells)}."
+            )
         return self.cells[j], check_edge(self.cells[j].graph, edge_id[1:], caller=caller)
 
     def edge_module(self, edge_id: EdgeId) -> MixedEdge:
@@ -255,7 +270,10 @@ class SpiderNet(nn.Module):
         """Delete one op and its pruner; an edge left with no op is deleted too (graph and module)."""
         cell, edge = self._cell(key[:3], "SpiderNet.delete_op")
         if len(key) != 4 or key[3] not in cell.graph.edges[edge]:
-            raise InvalidParameterError(f"SpiderNet.delete_op(): key={key!r} names no op on that edge; expected one of {cell.graph.edges[edge]}.")
+            raise InvalidParameterError(
+                f"SpiderNet.delete_op(): key={key!r} names no op on that edge; expected one of "
+                f"{cell.graph.edges[edge]}."
+            )
         cell.graph.edges[edge].remove(key[3])
         cell.edge(edge).remove(key[3])
         if not cell.graph.edges[edge]:
@@ -263,7 +281,9 @@ class SpiderNet(nn.Module):
             del cell.edges[_key(edge)]
 
     # ---------------------------------------------------------------- weights
-    def reset_parameters(self, scheme: str = "torch_default", *, generator: torch.Generator | None = None) -> "SpiderNet":
+    def reset_parameters(
+        self, scheme: str = "torch_default", *, generator: torch.Generator | None = None
+    ) -> "SpiderNet":
         """Re-initialize every weight in registration order (spec §2.3 schemes) and every pruner to its init.
 
         Parameters

@@ -80,7 +80,9 @@ class PrunerLog:
     """
 
     def __init__(self, keep_epochs: int | None = None):
-        self.keep_epochs = None if keep_epochs is None else check_int("keep_epochs", keep_epochs, caller="PrunerLog", minimum=1)
+        self.keep_epochs = (
+            None if keep_epochs is None else check_int("keep_epochs", keep_epochs, caller="PrunerLog", minimum=1)
+        )
         self.history: dict[Hashable, list[list[bool]]] = {}
         self._epoch = 0          # epochs ended so far
         self._first = 0          # epoch that history[key][0] belongs to
@@ -114,15 +116,21 @@ class PrunerLog:
 
     def state(self) -> dict:
         """Everything needed to rebuild the log (`from_state`), as plain containers."""
-        return {"keep_epochs": self.keep_epochs, "epoch": self._epoch, "first": self._first,
-                "history": [[list(key) if isinstance(key, tuple) else key, epochs] for key, epochs in self.history.items()]}
+        return {
+            "keep_epochs": self.keep_epochs,
+            "epoch": self._epoch,
+            "first": self._first,
+            "history": [[list(key) if isinstance(key, tuple) else key, epochs] for key, epochs in self.history.items()],
+        }
 
     @classmethod
     def from_state(cls, state: Mapping) -> "PrunerLog":
         """Inverse of `state` (list keys come back as tuples)."""
         log = cls(state["keep_epochs"])
         log._epoch, log._first = int(state["epoch"]), int(state["first"])
-        log.history = {tuple(key) if isinstance(key, list) else key: [list(e) for e in epochs] for key, epochs in state["history"]}
+        log.history = {
+            tuple(key) if isinstance(key, list) else key: [list(e) for e in epochs] for key, epochs in state["history"]
+        }
         return log
 
 

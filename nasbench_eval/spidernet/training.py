@@ -102,8 +102,12 @@ def make_optimizer(model: SpiderNet, *, lr: float, momentum: float, weight_decay
     weights = [p for _, p in named if id(p) not in gates]
     pruners = [p for _, p in named if id(p) in gates and p.requires_grad]
     plr = lr if pruner_lr is None else pruner_lr
-    return torch.optim.SGD([{"params": weights, "base_lr": lr, "lr": lr}, {"params": pruners, "base_lr": plr, "lr": plr}],
-                           lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.SGD(
+        [{"params": weights, "base_lr": lr, "lr": lr}, {"params": pruners, "base_lr": plr, "lr": plr}],
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+    )
 
 
 def set_lr_factor(opt: torch.optim.Optimizer, factor: float) -> None:

@@ -8,11 +8,35 @@
 from __future__ import annotations
 
 from .selection import (
-    BASELINES, PROXY_SELECTORS, SAMPLING_SELECTORS, SELECTOR_KEYWORDS, SELECTORS, Stage2Data, Stage2Result, baseline_run,
-    draw_archs, make_stage2_data, run_selector, selection_truth, stage2_distribution, subspace_codes,
+    BASELINES,
+    PROXY_SELECTORS,
+    SAMPLING_SELECTORS,
+    SELECTOR_KEYWORDS,
+    SELECTORS,
+    Stage2Data,
+    Stage2Result,
+    baseline_run,
+    draw_archs,
+    make_stage2_data,
+    run_selector,
+    selection_truth,
+    stage2_distribution,
+    subspace_codes,
 )
 
 __all__ = [
-    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result",
-    "baseline_run", "draw_archs", "make_stage2_data", "run_selector", "selection_truth", "stage2_distribution", "subspace_codes",
+    "BASELINES",
+    "PROXY_SELECTORS",
+    "SAMPLING_SELECTORS",
+    "SELECTORS",
+    "SELECTOR_KEYWORDS",
+    "Stage2Data",
+    "Stage2Result",
+    "baseline_run",
+    "draw_archs",
+    "make_stage2_data",
+    "run_selector",
+    "selection_truth",
+    "stage2_distribution",
+    "subspace_codes",
 ]

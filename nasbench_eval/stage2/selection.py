@@ -111,8 +111,16 @@ class Stage2Data:
     train: DeviceSplit | None = None
 
 
-def make_stage2_data(train: DeviceSplit, valid: DeviceSplit, *, seed: int = 0, batch_size: int = 256, n_eval: int = 5000,
-                     bn_batches: int = 20, proxy_batch: int = 64) -> Stage2Data:
+def make_stage2_data(
+    train: DeviceSplit,
+    valid: DeviceSplit,
+    *,
+    seed: int = 0,
+    batch_size: int = 256,
+    n_eval: int = 5000,
+    bn_batches: int = 20,
+    proxy_batch: int = 64,
+) -> Stage2Data:
     """Fixed, seeded batches from the two halves: valid and BN batches from `evaluation_batches`, as `evaluate_runs`.
 
     Parameters
@@ -180,14 +188,18 @@ def draw_archs(codes: np.ndarray, probs: np.ndarray, n: int, *, seed: int) -> np
     """`n` codes drawn with replacement, ``default_rng(seed).choice(len(codes), n, p=probs)`` (spec §6.1)."""
     rng = np.random.default_rng(check_int("seed", seed, caller="draw_archs", minimum=0))
     p = np.asarray(probs, dtype=np.float64)
-    pick = rng.choice(len(codes), size=check_int("n_samples", n, caller="draw_archs", minimum=1), replace=True, p=p / p.sum())
+    pick = rng.choice(
+        len(codes), size=check_int("n_samples", n, caller="draw_archs", minimum=1), replace=True, p=p / p.sum()
+    )
     return np.asarray(codes)[pick]
 
 
 # ----------------------------------------------------------------------------------------- sample and rank
 def score_valid(run: LoadedRun, codes: np.ndarray, data: Stage2Data) -> np.ndarray:
     """Supernet validation accuracy (percent) of each code, BN recalibrated per arch."""
-    return predict_accuracies(run.supernet, [tuple(int(c) for c in row) for row in codes], data.valid, bn_batches=data.bn)
+    return predict_accuracies(
+        run.supernet, [tuple(int(c) for c in row) for row in codes], data.valid, bn_batches=data.bn
+    )
 
 
 def score_proxy(name: str, run: LoadedRun, codes: np.ndarray, data: Stage2Data, *, seed: int = 0) -> np.ndarray:
@@ -206,8 +218,16 @@ def _score_unique(score: Callable[[np.ndarray], np.ndarray], draws: np.ndarray) 
     return score(unique)[inverse.reshape(-1)]
 
 
-def select_sampled(selector: str, run: LoadedRun, *, seed: int = 0, n_samples: int = 100, data: Stage2Data | None = None,
-                   ground_truth=None, data_dir=None) -> Stage2Result:
+def select_sampled(
+    selector: str,
+    run: LoadedRun,
+    *,
+    seed: int = 0,
+    n_samples: int = 100,
+    data: Stage2Data | None = None,
+    ground_truth=None,
+    data_dir=None,
+) -> Stage2Result:
     """``valid`` / ``synflow`` / ``jacob_cov``: draw, score, select the argmax (module docstring).
 
     Parameters
@@ -246,8 +266,10 @@ def select_sampled(selector: str, run: LoadedRun, *, seed: int = 0, n_samples: i
 def select_prune(run: LoadedRun) -> Stage2Result:
     """Argmax of each edge's learned distribution over the run's subspace ops (ties -> the first)."""
     if run.alphas is None:
-        raise InvalidParameterError(f"select_prune(): run method={run.config.get('method')!r} has no architecture parameters; "
-                                    "expected a run of a method with alphas (darts, darts_minus, gdas, snas, drnas).")
+        raise InvalidParameterError(
+            f"select_prune(): run method={run.config.get('method')!r} has no architecture parameters; "
+            "expected a run of a method with alphas (darts, darts_minus, gdas, snas, drnas)."
+        )
     t0 = time.perf_counter()
     ops = list(SUBSPACES[run.config["space"]])
     probs = np.asarray(run.edge_probs)[:, ops]
@@ -256,7 +278,9 @@ def select_prune(run: LoadedRun) -> Stage2Result:
 
 
 # ----------------------------------------------------------------------------------------- perturb
-def mixed_accuracy(supernet: Supernet, weights: torch.Tensor, batches: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> float:
+def mixed_accuracy(
+    supernet: Supernet, weights: torch.Tensor, batches: Sequence[tuple[torch.Tensor, torch.Tensor]]
+) -> float:
     """Top-1 accuracy (percent) of the supernet in eval mode with mixed edge weights (6, k)."""
     was_training = supernet.training
     supernet.eval()
@@ -311,14 +335,17 @@ def finetune_mixed(supernet: Supernet, weights: torch.Tensor, train: DeviceSplit
 
 
 def _finetuner(run: LoadedRun, net: Supernet, data: Stage2Data, *, epochs: int, lr: float | None, seed: int):
-    """``tune(w) -> loss``: DARTS-PT's fine-tuning of `net` (a copy) with a fresh SGD at ``lr`` (default Stage-1 lr / 10)."""
+    """``tune(w) -> loss``: DARTS-PT's fine-tuning of `net` (a copy) with a fresh SGD at ``lr`` (default Stage-1 lr /
+    10)."""
     if data.train is None:
         raise InvalidParameterError(f"select_perturb(): finetune_epochs={epochs} but data.train is None; "
                                     "expected Stage2Data from make_stage2_data (it keeps the train half).")
     hp = {**PUP_DEFAULTS, **run.config.get("hparams", {})}
     lr = hp["lr"] / 10 if lr is None else lr
     if not lr > 0:
-        raise InvalidParameterError(f"select_perturb(): finetune_lr={lr!r} is not positive; expected a learning rate > 0.")
+        raise InvalidParameterError(
+            f"select_perturb(): finetune_lr={lr!r} is not positive; expected a learning rate > 0."
+        )
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=hp["momentum"], weight_decay=hp["weight_decay"])
     g = torch.Generator(device=data.train.device).manual_seed(seed)
     bs = min(hp["batch_size"], len(data.train))
@@ -358,7 +385,9 @@ def select_perturb(run: LoadedRun, *, seed: int = 0, data: Stage2Data | None = N
     seed = check_int("seed", seed, caller=caller, minimum=0)
     finetune_epochs = check_int("finetune_epochs", finetune_epochs, caller=caller, minimum=0)
     if run.supernet.bias_depth or run.supernet.is_split:
-        raise InvalidParameterError("select_perturb(): the run has bias or split weights; expected a supernet that supports mixed weights.")
+        raise InvalidParameterError(
+            "select_perturb(): the run has bias or split weights; expected a supernet that supports mixed weights."
+        )
     data = data if data is not None else _default_data(run, data_dir)
     net, info, tune = run.supernet, None, None
     if finetune_epochs:
@@ -397,8 +426,9 @@ def _selector(name: str, fn: Callable[..., Stage2Result]) -> Callable[..., Stage
 
 
 SELECTORS = Registry("selector", "selectors")
-"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr) -> Stage2Result``
-(`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises InvalidParameterError)."""
+"""Selector name -> ``f(run, *, seed, n_samples, data, ground_truth, data_dir, finetune_epochs, finetune_lr)
+-> Stage2Result`` (`SELECTOR_KEYWORDS`: a keyword a selector does not use is ignored, an unknown one raises
+InvalidParameterError)."""
 SELECTORS.add("prune", _selector("prune", select_prune))
 for _name in SAMPLING_SELECTORS:
     SELECTORS.add(_name, _selector(_name, functools.partial(select_sampled, _name)),
@@ -412,7 +442,9 @@ def run_selector(selector: str, run: LoadedRun, **kwargs) -> Stage2Result:
 
 
 # ----------------------------------------------------------------------------------------- ground truth
-def selection_truth(arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, np.ndarray], round_to: int | None = None) -> dict:
+def selection_truth(
+    arch: Arch | None, *, bench, space_truth: tuple[np.ndarray, np.ndarray], round_to: int | None = None
+) -> dict:
     """Benchmark facts of a selected architecture (spec §10.1).
 
     Parameters
@@ -475,7 +507,9 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
                                     "expected the RSPS supernet trained with the biased sampler (spec §7.1).")
     net = run.supernet
     if name.startswith("N"):
-        fresh = Supernet(net.C, net.N, num_classes=net.num_classes, space=net.space, bias_depth=net.bias_depth, seed=seed)
+        fresh = Supernet(
+            net.C, net.N, num_classes=net.num_classes, space=net.space, bias_depth=net.bias_depth, seed=seed
+        )
         net = fresh.to(_device(run)).eval()
     k = len(SUBSPACES[run.config["space"]])
     ops = list(SUBSPACES[run.config["space"]])
@@ -489,8 +523,25 @@ def baseline_run(name: str, run: LoadedRun, *, seed: int = 0) -> LoadedRun:
 
 
 __all__ = [
-    "BASELINES", "PROXY_SELECTORS", "SAMPLING_SELECTORS", "SELECTORS", "SELECTOR_KEYWORDS", "Stage2Data", "Stage2Result",
-    "baseline_run", "draw_archs", "finetune_mixed", "make_stage2_data", "mixed_accuracy", "run_selector", "score_proxy",
-    "score_valid", "select_perturb", "select_prune", "select_sampled", "selection_truth", "stage2_distribution",
+    "BASELINES",
+    "PROXY_SELECTORS",
+    "SAMPLING_SELECTORS",
+    "SELECTORS",
+    "SELECTOR_KEYWORDS",
+    "Stage2Data",
+    "Stage2Result",
+    "baseline_run",
+    "draw_archs",
+    "finetune_mixed",
+    "make_stage2_data",
+    "mixed_accuracy",
+    "run_selector",
+    "score_proxy",
+    "score_valid",
+    "select_perturb",
+    "select_prune",
+    "select_sampled",
+    "selection_truth",
+    "stage2_distribution",
     "subspace_codes",
 ]

@@ -180,7 +180,8 @@ class GroupedSupernet:
                     if child.running_mean is None or child.momentum is None:
                         raise InvalidParameterError(
                             f"GroupedSupernet(): BatchNorm {qual!r} has no running statistics or momentum=None; "
-                            "expected tracked statistics with a momentum, or use predict_accuracies(..., batched=False)."
+                            "expected tracked statistics with a momentum, or use "
+                            "predict_accuracies(..., batched=False)."
                         )
                     self._bns[qual] = GroupBatchNorm(child, self._rows)
                     setattr(parent, name, self._bns[qual])
@@ -205,12 +206,20 @@ class GroupedSupernet:
             members: dict[tuple[int, int | None], list[int]] = {}
             for g, c in enumerate(cols):
                 members.setdefault((c[e], c[e - 1] if net.is_split and e > 0 else None), []).append(g)
-            self._plan.append([
-                _Branch(col, prev, torch.tensor(pos, device=device),
-                        torch.tensor([net._bias_row(cols[g], e) for g in pos], device=device) if net.bias_depth else None,
-                        net.ops[col] == "none")
-                for (col, prev), pos in members.items()
-            ])
+            self._plan.append(
+                [
+                    _Branch(
+                        col,
+                        prev,
+                        torch.tensor(pos, device=device),
+                        torch.tensor([net._bias_row(cols[g], e) for g in pos], device=device)
+                        if net.bias_depth
+                        else None,
+                        net.ops[col] == "none",
+                    )
+                    for (col, prev), pos in members.items()
+                ]
+            )
         for bn in self._bns.values():
             bn.reset(len(cols))
 
@@ -269,7 +278,9 @@ class GroupedSupernet:
         self._rows.set(self._all, self.size)
         return nodes[-1]
 
-    def _add_edge(self, edge, branches: list[_Branch], x: torch.Tensor, acc: torch.Tensor | None) -> torch.Tensor | None:
+    def _add_edge(
+        self, edge, branches: list[_Branch], x: torch.Tensor, acc: torch.Tensor | None
+    ) -> torch.Tensor | None:
         """acc + the edge's output for every arch, in NHWC storage (one contiguous block per arch).
 
         acc is None before the node's first contribution; a `none` branch adds (+-)0 and is skipped.
@@ -317,8 +328,14 @@ def auto_group_size(supernet: Supernet, batches: Batches) -> int:
     return fit_group_size(per_arch, device, cpu_size=CPU_GROUP_SIZE, max_group=MAX_GROUP_SIZE)
 
 
-def iter_group_predictions(supernet: Supernet, archs: Sequence, valid_batches: Batches, *,
-                           bn_batches: Batches | None = None, group_size: int | None = None) -> Iterator[tuple[Sequence, np.ndarray]]:
+def iter_group_predictions(
+    supernet: Supernet,
+    archs: Sequence,
+    valid_batches: Batches,
+    *,
+    bn_batches: Batches | None = None,
+    group_size: int | None = None,
+) -> Iterator[tuple[Sequence, np.ndarray]]:
     """Predicted accuracies, one finished group at a time (for callers that store or report progress).
 
     Parameters

@@ -48,25 +48,32 @@ class DeviceSplit:
         return self.labels.device
 
     def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is given."""
+        """Images `idx` as a normalised float32 (b, 3, H, W) batch and their labels; augmented if a generator is
+        given."""
         x = self.images_u8[idx]
         if generator is not None:
             x = crop_flip(x, get_spec(self.dataset).crop_padding, generator)
         return normalize(x, self.dataset), self.labels[idx]
 
-    def batches(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(
+        self, batch_size: int, generator: torch.Generator, *, augment: bool = True
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One epoch of shuffled batches (the last one may be smaller), drawn from `generator`."""
         batch_size = check_int("batch_size", batch_size, caller="DeviceSplit.batches", minimum=1)
         order = torch.randperm(len(self), generator=generator, device=self.device)
         for idx in order.split(batch_size):
             yield self.batch(idx, generator if augment else None)
 
-    def forever(self, batch_size: int, generator: torch.Generator, *, augment: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def forever(
+        self, batch_size: int, generator: torch.Generator, *, augment: bool = True
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Shuffled batches epoch after epoch (for the architecture steps of DARTS-style methods)."""
         while True:
             yield from self.batches(batch_size, generator, augment=augment)
 
-    def fixed_batches(self, batch_size: int, n_batches: int, *, seed: int, augment: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def fixed_batches(
+        self, batch_size: int, n_batches: int, *, seed: int, augment: bool = False
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """`n_batches` batches picked (and augmented) by `seed` alone; without replacement while images last."""
         caller = "DeviceSplit.fixed_batches"
         batch_size = check_int("batch_size", batch_size, caller=caller, minimum=1, maximum=len(self))

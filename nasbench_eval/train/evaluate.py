@@ -90,7 +90,12 @@ def predict_accuracies(supernet: Supernet, archs: Sequence, valid_batches: Seque
     """
     valid_batches, bn_batches = _channels_last(valid_batches), _channels_last(bn_batches or [])
     if batched:
-        parts = [acc for _, acc in iter_group_predictions(supernet, archs, valid_batches, bn_batches=bn_batches, group_size=group_size)]
+        parts = [
+            acc
+            for _, acc in iter_group_predictions(
+                supernet, archs, valid_batches, bn_batches=bn_batches, group_size=group_size
+            )
+        ]
         return np.concatenate(parts) if parts else np.empty(0)
     return _predict_one_at_a_time(supernet, archs, valid_batches, bn_batches)
 
@@ -161,14 +166,30 @@ def _distribution_mass(run: LoadedRun, codes: np.ndarray, acc: np.ndarray, n_gro
 def _check_same(runs: list[LoadedRun], key: str) -> str:
     values = {r.config[key] for r in runs}
     if len(values) > 1:
-        raise InvalidParameterError(f"evaluate_runs(): runs differ in {key} ({sorted(values)}); expected runs of one {key}.")
+        raise InvalidParameterError(
+            f"evaluate_runs(): runs differ in {key} ({sorted(values)}); expected runs of one {key}."
+        )
     return values.pop()
 
 
-def evaluate_runs(run_dirs: Sequence[str | os.PathLike], *, sample: int | None = 1000, seed: int = 0, bn_batches: int = 20,
-                  batch_size: int = 256, n_eval: int = 5000, k_min: int = 10, n_groups: int = 25, device=None,
-                  data_dir=None, bench=None, data: tuple[DeviceSplit, DeviceSplit] | None = None, group_size: int | None = None,
-                  cache: bool = True, progress: bool = False) -> Stage1Evaluation:
+def evaluate_runs(
+    run_dirs: Sequence[str | os.PathLike],
+    *,
+    sample: int | None = 1000,
+    seed: int = 0,
+    bn_batches: int = 20,
+    batch_size: int = 256,
+    n_eval: int = 5000,
+    k_min: int = 10,
+    n_groups: int = 25,
+    device=None,
+    data_dir=None,
+    bench=None,
+    data: tuple[DeviceSplit, DeviceSplit] | None = None,
+    group_size: int | None = None,
+    cache: bool = True,
+    progress: bool = False,
+) -> Stage1Evaluation:
     """Predict accuracies with every run's supernet and compare them with ground truth (module docstring).
 
     Parameters
@@ -219,14 +240,25 @@ def evaluate_runs(run_dirs: Sequence[str | os.PathLike], *, sample: int | None =
     if sample is not None and sample > len(index):
         raise InvalidParameterError(f"{caller}(): sample={sample} exceeds the {len(index)} architectures of the runs' "
                                     f"subspace {space!r}; expected 2..{len(index)}, or None (0 on the CLI) for all.")
-    pick = np.arange(len(index)) if sample is None or sample >= len(index) else np.sort(rng.choice(len(index), sample, replace=False))
+    pick = (
+        np.arange(len(index))
+        if sample is None or sample >= len(index)
+        else np.sort(rng.choice(len(index), sample, replace=False))
+    )
     dev = next(runs[0].supernet.parameters()).device
     train, valid = data if data is not None else load_stage1_data(dataset, device=dev, data_dir=data_dir)
     batches = evaluation_batches(train, valid, seed=seed, batch_size=batch_size, n_eval=n_eval, bn_batches=bn_batches)
     n_eval, valid_batches = batches.n_eval, _channels_last(batches.valid)
     bn = _channels_last(batches.bn) if batches.bn else None
     archs = [tuple(int(c) for c in row) for row in codes[pick]]
-    settings = {"dataset": dataset, "space": space, "bn_batches": bn_batches, "batch_size": batch_size, "n_eval": n_eval, "seed": seed}
+    settings = {
+        "dataset": dataset,
+        "space": space,
+        "bn_batches": bn_batches,
+        "batch_size": batch_size,
+        "n_eval": n_eval,
+        "seed": seed,
+    }
     preds, cached = [], []
     for r in runs:
         with PredictionStore(r.path / STORE_NAME) if cache else contextlib.nullcontext() as store:
@@ -252,20 +284,34 @@ def _metrics(runs, indices, y_true, preds, codes, acc_space, *, k_min: int, n_gr
         curves["improvement"][label], curves["mass"][label] = imp, mass
         if rec is not None:
             curves["recall"][label] = rec
-        per_run.append({
-            "path": str(r.path), "method": r.config["method"], "seed": r.config["seed"],
-            "kendall_tau": kendall_tau(y_true, p), "spearman_rho": spearman_rho(y_true, p), "pearson_r": pearson_r(y_true, p),
-            "mean_acc_at_k_min": float(imp.mean_acc[-1]), "improvement_at_k_min": float(imp.improvement[-1]),
-            "improvement": {"k": imp.k, "mean_acc": imp.mean_acc, "improvement": imp.improvement},
-            "recall": None if rec is None else {"threshold": rec.threshold, "recall": rec.recall, "baseline": rec.baseline},
-            "mass": {"threshold": mass.threshold, "mass": mass.mass, "baseline": mass.baseline},
-            "mean_mass": float(mass.mass.mean()), "mean_mass_baseline": float(mass.baseline.mean()),
-        })
+        per_run.append(
+            {
+                "path": str(r.path),
+                "method": r.config["method"],
+                "seed": r.config["seed"],
+                "kendall_tau": kendall_tau(y_true, p),
+                "spearman_rho": spearman_rho(y_true, p),
+                "pearson_r": pearson_r(y_true, p),
+                "mean_acc_at_k_min": float(imp.mean_acc[-1]),
+                "improvement_at_k_min": float(imp.improvement[-1]),
+                "improvement": {"k": imp.k, "mean_acc": imp.mean_acc, "improvement": imp.improvement},
+                "recall": None
+                if rec is None
+                else {"threshold": rec.threshold, "recall": rec.recall, "baseline": rec.baseline},
+                "mass": {"threshold": mass.threshold, "mass": mass.mass, "baseline": mass.baseline},
+                "mean_mass": float(mass.mass.mean()),
+                "mean_mass_baseline": float(mass.baseline.mean()),
+            }
+        )
     summary = {key: tuple(mean_std([run[key] for run in per_run])) for key in
                ("kendall_tau", "spearman_rho", "pearson_r", "improvement_at_k_min", "mean_mass")}
     if len(runs) >= 2:
         sc = self_consistency(list(preds))
-        summary["self_consistency"] = {"kendall_tau": sc.kendall_tau, "spearman_rho": sc.spearman_rho, "pearson_r": sc.pearson_r}
+        summary["self_consistency"] = {
+            "kendall_tau": sc.kendall_tau,
+            "spearman_rho": sc.spearman_rho,
+            "pearson_r": sc.pearson_r,
+        }
     return Stage1Evaluation(np.asarray(indices), np.asarray(y_true), preds, per_run, summary, curves)
 
 

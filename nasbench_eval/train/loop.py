@@ -67,7 +67,9 @@ def resolve_hparams(method: str, overrides: dict | None = None) -> dict:
         if value is None:
             continue
         if key not in hp:
-            raise InvalidParameterError(f"train_stage1(): hparam {key!r} is not used by method={method!r}; expected one of {sorted(hp)}.")
+            raise InvalidParameterError(
+                f"train_stage1(): hparam {key!r} is not used by method={method!r}; expected one of {sorted(hp)}."
+            )
         hp[key] = value
     check_int("epochs", hp["epochs"], caller="train_stage1", minimum=1)
     check_int("batch_size", hp["batch_size"], caller="train_stage1", minimum=1)
@@ -81,7 +83,9 @@ def resolve_hparams(method: str, overrides: dict | None = None) -> dict:
     return hp
 
 
-def space_ground_truth(space: str, dataset: str = "cifar10", *, bench=None, data_dir=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def space_ground_truth(
+    space: str, dataset: str = "cifar10", *, bench=None, data_dir=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(benchmark indices, codes int[n, 6], 200-epoch test accuracy float[n]) of the archs of a subspace.
 
     The accuracy is on the test split of ``get_spec(dataset).full`` (spec §1.4).
@@ -143,7 +147,11 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
     check_option("space", space, SUBSPACES, caller="train_stage1")
     check_option("dataset", dataset, DATASET_SPECS, caller="train_stage1")
     dev = resolve_device(device)
-    train, valid = data if data is not None else load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=dev, data_dir=data_dir)
+    train, valid = (
+        data
+        if data is not None
+        else load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=dev, data_dir=data_dir)
+    )
     cls = METHODS[method]
     if cls.needs_ground_truth and ground_truth is None:
         ground_truth = space_ground_truth(space, dataset, data_dir=data_dir)[1:]

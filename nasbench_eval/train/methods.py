@@ -45,7 +45,13 @@ PUP_DEFAULTS = {
 }
 """[PUP] ``train_search.py`` defaults (shared by all its Stage-1 methods)."""
 
-ARCH_DEFAULTS = {"arch_lr": 3e-4, "arch_beta1": 0.5, "arch_beta2": 0.999, "arch_weight_decay": 1e-3, "alpha_init_std": 1e-3}
+ARCH_DEFAULTS = {
+    "arch_lr": 3e-4,
+    "arch_beta1": 0.5,
+    "arch_beta2": 0.999,
+    "arch_weight_decay": 1e-3,
+    "alpha_init_std": 1e-3,
+}
 """DARTS-style architecture optimizer (Adam) and alpha initialisation."""
 
 GUMBEL_DEFAULTS = {"tau_max": 10.0, "tau_min": 0.1}
@@ -184,7 +190,9 @@ class RSPSBiased(Stage1Method):
     def __init__(self, supernet, hp, *, generator, ground_truth=None):
         super().__init__(supernet, hp, generator=generator, ground_truth=ground_truth)
         if ground_truth is None:
-            raise InvalidParameterError("RSPSBiased(): ground_truth=None; expected (codes, acc) of the subspace's architectures.")
+            raise InvalidParameterError(
+                "RSPSBiased(): ground_truth=None; expected (codes, acc) of the subspace's architectures."
+            )
         codes, acc = ground_truth
         self.codes = torch.as_tensor(np.asarray(codes), dtype=torch.int64, device=self.device)
         self.probs = torch.as_tensor(biased_sampler_probs(acc), dtype=torch.float64, device=self.device)
@@ -195,7 +203,8 @@ class RSPSBiased(Stage1Method):
 
 
 class SPOS(Stage1Method):
-    """Single-path one-shot ([LZ]'s baseline) with optional bias weights (``bias_depth``) and split weights (``split_epoch``)."""
+    # METHODS shows this docstring's first line as the description: kept whole, hence the noqa.
+    """Single-path one-shot ([LZ]'s baseline) with optional bias weights (``bias_depth``) and split weights (``split_epoch``)."""  # noqa: E501
 
     name = "spos"
     defaults = SPOS_DEFAULTS
@@ -226,8 +235,12 @@ class AlphaMethod(Stage1Method):
         super().__init__(supernet, hp, generator=generator, ground_truth=ground_truth)
         init = torch.randn(6, supernet.k, generator=generator, device=self.device) * hp["alpha_init_std"]
         self.alpha = nn.Parameter(init)
-        self.arch_optimizer = torch.optim.Adam([self.alpha], lr=hp["arch_lr"], betas=(hp["arch_beta1"], hp["arch_beta2"]),
-                                               weight_decay=hp["arch_weight_decay"])
+        self.arch_optimizer = torch.optim.Adam(
+            [self.alpha],
+            lr=hp["arch_lr"],
+            betas=(hp["arch_beta1"], hp["arch_beta2"]),
+            weight_decay=hp["arch_weight_decay"],
+        )
         self.aux_skip = 0.0
 
     def edge_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -278,7 +291,8 @@ class DARTS(AlphaMethod):
 
 
 class DARTSMinus(AlphaMethod):
-    """DARTS- (Chu et al.): DARTS with an auxiliary skip ``beta * x`` per edge; ``beta_schedule`` "linear" (1 -> 0) or "constant"."""
+    # METHODS shows this docstring's first line as the description: kept whole, hence the noqa.
+    """DARTS- (Chu et al.): DARTS with an auxiliary skip ``beta * x`` per edge; ``beta_schedule`` "linear" (1 -> 0) or "constant"."""  # noqa: E501
 
     name = "darts_minus"
     defaults = {**AlphaMethod.defaults, "beta0": 1.0, "beta_schedule": "linear"}

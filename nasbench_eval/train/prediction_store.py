@@ -97,7 +97,9 @@ class PredictionStore(SqliteFile):
         for start in range(0, len(codes), 500):
             chunk = list(codes[start:start + 500])
             rows = self._db.execute(
-                f"SELECT code, accuracy FROM predictions WHERE key = ? AND code IN ({','.join('?' * len(chunk))})", [key, *chunk])
+                f"SELECT code, accuracy FROM predictions WHERE key = ? AND code IN ({','.join('?' * len(chunk))})",
+                [key, *chunk],
+            )
             found.update(rows)
         return found
 
@@ -107,7 +109,9 @@ class PredictionStore(SqliteFile):
         `seconds` is the group's wall time; each row records its share.
         """
         now = time.time()
-        self._db.execute("INSERT OR IGNORE INTO contexts VALUES (?,?,?)", (key, json.dumps(context, sort_keys=True), now))
+        self._db.execute(
+            "INSERT OR IGNORE INTO contexts VALUES (?,?,?)", (key, json.dumps(context, sort_keys=True), now)
+        )
         self._db.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?)",
                              [(key, code, arch, float(acc), seconds / len(rows), now) for code, arch, acc in rows])
         self._db.commit()
@@ -154,7 +158,9 @@ def predict_cached(supernet: Supernet, archs: Sequence, valid_batches: Batches, 
     with tqdm(total=len(unique), initial=len(found), disable=not progress, desc=desc, unit="arch",
               mininterval=1.0, dynamic_ncols=True) as bar:
         start = time.perf_counter()
-        for group, acc in iter_group_predictions(supernet, todo, valid_batches, bn_batches=bn_batches, group_size=group_size):
+        for group, acc in iter_group_predictions(
+            supernet, todo, valid_batches, bn_batches=bn_batches, group_size=group_size
+        ):
             rows = [(arch_code(a), str(a), float(v)) for a, v in zip(group, acc)]
             done.update((code, v) for code, _, v in rows)
             if store is not None:

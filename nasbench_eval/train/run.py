@@ -160,7 +160,10 @@ def load_run(run_dir: str | os.PathLike, *, device=None) -> LoadedRun:
                                 "expected a directory written by nasbench-eval stage1.")
     missing = [f for f in FILES if not (path / f).is_file()]
     if missing:
-        raise DataNotFoundError(f"load_run(): run_dir={str(path)!r} lacks {missing}; expected a directory written by save_run / nasbench-eval stage1.")
+        raise DataNotFoundError(
+            f"load_run(): run_dir={str(path)!r} lacks {missing}; expected a directory written by save_run / "
+            "nasbench-eval stage1."
+        )
     cfg = _read_json(path / "config.json")
     _check_config(cfg, path / "config.json")
     curves = _read_json(path / "curves.json")
