@@ -28,9 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "scipy", "matplotlib", "pandas")
 _REPORT = f"import sys; print('HEAVY', *[m for m in {HEAVY!r} if m in sys.modules])"
 CASES = {
-    "help": (["-c", f"import sys; sys.argv = ['nasbench-eval', '--help']\nfrom nasbench_eval.cli import main\n"
-                    f"try:\n    main()\nexcept SystemExit:\n    pass\n{_REPORT}"], 0.5),
-    "query_6111": (["-c", f"from nasbench_eval.cli import main; main(['query', '6111', '--dataset', 'cifar10']); {_REPORT}"], 1.0),
+    "help": (
+        [
+            "-c",
+            f"import sys; sys.argv = ['nasbench-eval', '--help']\nfrom nasbench_eval.cli import main\n"
+            f"try:\n    main()\nexcept SystemExit:\n    pass\n{_REPORT}",
+        ],
+        0.5,
+    ),
+    "query_6111": (
+        ["-c", f"from nasbench_eval.cli import main; main(['query', '6111', '--dataset', 'cifar10']); {_REPORT}"],
+        1.0,
+    ),
 }
 CREATE = ("import time, nasbench_eval; t0, c0 = time.perf_counter(), time.process_time(); "
           "nasbench_eval.create_benchmark('nb201'); "
@@ -66,9 +75,13 @@ def main(argv=None) -> int:
         for name, (child_args, target) in CASES.items():
             runs = [_child(child_args, empty, env) for _ in range(args.repeats)]
             cpu = statistics.median(r[0] for r in runs)
-            results[name] = {"cpu_seconds": round(cpu, 3), "wall_seconds": round(statistics.median(r[1] for r in runs), 3),
-                             "target_cpu_seconds": target, "meets_target": cpu <= target,
-                             "heavy_modules_imported": _heavy(runs[0][2])}
+            results[name] = {
+                "cpu_seconds": round(cpu, 3),
+                "wall_seconds": round(statistics.median(r[1] for r in runs), 3),
+                "target_cpu_seconds": target,
+                "meets_target": cpu <= target,
+                "heavy_modules_imported": _heavy(runs[0][2]),
+            }
         runs = [_child(["-c", CREATE], empty, env)[2] for _ in range(args.repeats)]
         timings = [next(line.split()[1:] for line in out.splitlines() if line.startswith("CREATE")) for out in runs]
         cpu = statistics.median(float(t[0]) for t in timings)
@@ -80,8 +93,10 @@ def main(argv=None) -> int:
               "load_average_1min": round(os.getloadavg()[0], 2), "results": results}
     write_json(Path(args.out), record)
     for name, r in results.items():
-        print(f"{name:<32} cpu {r['cpu_seconds']:.3f} s  wall {r['wall_seconds']:.3f} s  target {r['target_cpu_seconds']} s  "
-              f"{'ok' if r['meets_target'] else 'MISSED'}  heavy: {r['heavy_modules_imported'] or 'none'}")
+        print(
+            f"{name:<32} cpu {r['cpu_seconds']:.3f} s  wall {r['wall_seconds']:.3f} s  target {r['target_cpu_seconds']} s  "
+            f"{'ok' if r['meets_target'] else 'MISSED'}  heavy: {r['heavy_modules_imported'] or 'none'}"
+        )
     print(f"wrote {args.out}")
     return 0
 

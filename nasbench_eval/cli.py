@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         _error("out of memory; use smaller sizes (--sample, --batch-size, --n-boot, --group-size ...).")
         return 2
     except KeyboardInterrupt:
-        print("nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to resume.", file=sys.stderr)
+        print(
+            "nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to resume.",
+            file=sys.stderr,
+        )
         return 130
     except Exception as err:  # last line of defence: a bug is reported in one line, not a traceback
         if os.environ.get("NASBENCH_EVAL_TRACEBACK"):

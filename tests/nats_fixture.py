@@ -67,7 +67,9 @@ def expected(space: str) -> dict[tuple[str, str, int], list[float]]:
         for dataset in DATASETS:
             for metric, setname in METRIC_SET[dataset].items():
                 if setname is not None:
-                    out[(dataset, metric, int(hp))] = [_final(i, hp, dataset, setname) for i in range(len(ARCHS[space]))]
+                    out[(dataset, metric, int(hp))] = [
+                        _final(i, hp, dataset, setname) for i in range(len(ARCHS[space]))
+                    ]
     return out
 
 
@@ -79,7 +81,13 @@ def _results_count(i: int, space: str, hp: str, dataset: str, seed: int, k: int)
     arch = ARCHS[space][i]
     config = (
         {"name": "infer.tiny", "channel": 16, "num_cells": 5, "arch_str": arch, "class_num": 10}
-        if space == "tss" else {"name": "infer.shape.tiny", "channels": arch, "genotype": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", "class_num": 10}
+        if space == "tss"
+        else {
+            "name": "infer.shape.tiny",
+            "channels": arch,
+            "genotype": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+            "class_num": 10,
+        }
     )
     return {
         "name": dataset, "net_state_dict": None,
@@ -100,9 +108,13 @@ def arch_record(i: int, space: str) -> dict:
     for hp in HPS[space]:
         seeds = seeds_of(i, hp)
         record[hp] = {
-            "arch_index": i, "arch_str": ARCHS[space][i], "clear_net_done": True,
+            "arch_index": i,
+            "arch_str": ARCHS[space][i],
+            "clear_net_done": True,
             "dataset_seed": {d: list(seeds) for d in DATASETS},
-            "all_results": {(d, s): _results_count(i, space, hp, d, s, k) for d in DATASETS for k, s in enumerate(seeds)},
+            "all_results": {
+                (d, s): _results_count(i, space, hp, d, s, k) for d in DATASETS for k, s in enumerate(seeds)
+            },
         }
     return record
 
@@ -126,7 +138,14 @@ def build_official_file(root: Path, space: str) -> Path:
     """Write the single-file (non-fast-mode) form of the same benchmark and return its path."""
     path = Path(root) / f"{space}-full.pickle.pbz2"
     n = len(ARCHS[space])
-    _dump({"meta_archs": list(ARCHS[space]), "arch2infos": {i: arch_record(i, space) for i in range(n)}, "evaluated_indexes": list(range(n))}, path)
+    _dump(
+        {
+            "meta_archs": list(ARCHS[space]),
+            "arch2infos": {i: arch_record(i, space) for i in range(n)},
+            "evaluated_indexes": list(range(n)),
+        },
+        path,
+    )
     return path
 
 

@@ -7,20 +7,56 @@ import pytest
 
 from nasbench_eval import create_benchmark
 from nasbench_eval.benchmarks import TableBenchmark, list_benchmarks
-from nasbench_eval.exceptions import ArchNotFoundError, CorruptDataError, DataNotFoundError, InvalidParameterError, UnknownNameError
+from nasbench_eval.exceptions import (
+    ArchNotFoundError,
+    CorruptDataError,
+    DataNotFoundError,
+    InvalidParameterError,
+    UnknownNameError,
+)
 from nasbench_eval.data.packaged import FILES_DIR
 from nasbench_eval.paths import find_data_file
 from nasbench_eval.space import Arch, all_archs
 
 PINNED = [  # spec/metrics.md §1.3: index, string (None: all six edges the same op), C10, C100, IN16 (hp=200)
-    (0, "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", 85.863333, 52.913333, 26.633333),
+    (
+        0,
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+        85.863333,
+        52.913333,
+        26.633333,
+    ),
     (1462, ("nor_conv_3x3",) * 6, 93.76, 71.106667, 41.444444),
     (1651, ("none",) * 6, 10.0, 1.0, 0.833333),
     (1835, ("skip_connect",) * 6, 54.296667, 15.606667, 16.322222),
-    (6111, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|", 94.373333, 73.22, 46.711111),
-    (9930, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", 94.363333, 73.513333, 46.344444),
-    (857, "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", 93.986667, 72.88, 47.311111),
-    (15624, "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|", 86.823333, 55.22, 21.411111),
+    (
+        6111,
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
+        94.373333,
+        73.22,
+        46.711111,
+    ),
+    (
+        9930,
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+        94.363333,
+        73.513333,
+        46.344444,
+    ),
+    (
+        857,
+        "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+        93.986667,
+        72.88,
+        47.311111,
+    ),
+    (
+        15624,
+        "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|",
+        86.823333,
+        55.22,
+        21.411111,
+    ),
 ]
 
 

@@ -30,7 +30,9 @@ def test_query_json_is_one_object_with_the_same_fields(capsys):
 
 def test_query_by_string_and_twelve_epochs(capsys):
     arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
-    code, obj, _ = run_json(capsys, "query", arch, "--dataset", "cifar10-valid", "--metric", "valid_acc", "--epochs", "12")
+    code, obj, _ = run_json(
+        capsys, "query", arch, "--dataset", "cifar10-valid", "--metric", "valid_acc", "--epochs", "12"
+    )
     assert code == 0 and obj["index"] == 6111 and 0 < obj["value"] < 100
 
 

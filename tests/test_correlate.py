@@ -95,9 +95,24 @@ def test_score_command_exports_a_table(capsys, tmp_path):
 def test_issue_3_ci_smoke_naswot_synflow_64_archs(capsys, tmp_path):
     """The issue's CI smoke test on real CIFAR-10 images. The true tau is about 0.6 for both scores;
     with 64 archs its sampling spread is about ±0.1, so only a clearly positive tau is asserted."""
-    code, obj, err = run_json(capsys, ["correlate", "--metric", "naswot,synflow", "--dataset", "cifar10", "--sample", "64",
-                                       "--device", "cpu", "--out", str(tmp_path / "o"),
-                                       "--store", str(tmp_path / "s.sqlite")])
+    code, obj, err = run_json(
+        capsys,
+        [
+            "correlate",
+            "--metric",
+            "naswot,synflow",
+            "--dataset",
+            "cifar10",
+            "--sample",
+            "64",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "o"),
+            "--store",
+            str(tmp_path / "s.sqlite"),
+        ],
+    )
     assert code == 0, err
     for proxy in ("nwot", "synflow"):
         m = obj["metrics"][proxy]

@@ -17,7 +17,15 @@ import torch
 from PIL import Image
 
 from nasbench_eval.data import (
-    DATASET_SPECS, crop_flip, default_pool, describe_data, get_spec, load_dataset, normalize, proxy_batch, train_valid_split,
+    DATASET_SPECS,
+    crop_flip,
+    default_pool,
+    describe_data,
+    get_spec,
+    load_dataset,
+    normalize,
+    proxy_batch,
+    train_valid_split,
 )
 from nasbench_eval.data import sources
 from nasbench_eval.exceptions import CorruptDataError, DataNotFoundError, InvalidParameterError
@@ -50,7 +58,9 @@ def write_synthetic_npz(path, per_class=PER_CLASS, shift: int = 0):
         arrays[f"{part}_jpeg"] = np.frombuffer(b"".join(blobs), dtype=np.uint8)
         arrays[f"{part}_offsets"] = np.concatenate([[0], np.cumsum([len(b) for b in blobs])]).astype(np.int64)
         arrays[f"{part}_labels"] = np.repeat(np.arange(10), n).astype(np.int64)
-    arrays["classes"] = np.array(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
+    arrays["classes"] = np.array(
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **arrays)
     return path
@@ -143,13 +153,19 @@ def write_cifar10_official(folder, n=4):
     folder.mkdir(parents=True)
     for i, name in enumerate([f"data_batch_{j}" for j in range(1, 6)] + ["test_batch"]):
         labels = [(i + j) % 10 for j in range(n)]
-        _dump_py2_style({"batch_label": name, "labels": labels, "data": _rows(n, i), "filenames": [f"{j}.png" for j in range(n)]}, folder / name)
+        _dump_py2_style(
+            {"batch_label": name, "labels": labels, "data": _rows(n, i), "filenames": [f"{j}.png" for j in range(n)]},
+            folder / name,
+        )
 
 
 def write_cifar100_official(folder, n=6):
     folder.mkdir(parents=True)
     for i, name in enumerate(("train", "test")):
-        _dump_py2_style({"fine_labels": [99 - j - i for j in range(n)], "coarse_labels": [0] * n, "data": _rows(n, 10 + i)}, folder / name)
+        _dump_py2_style(
+            {"fine_labels": [99 - j - i for j in range(n)], "coarse_labels": [0] * n, "data": _rows(n, 10 + i)},
+            folder / name,
+        )
 
 
 def test_cifar10_official_pickles_channel_major_rows(tmp_path):
@@ -179,7 +195,10 @@ def test_cifar100_missing_names_every_path_and_how_to_get_it(tmp_path):
     with pytest.raises(DataNotFoundError) as err:
         load_dataset("cifar100", data_dir=tmp_path)
     msg = str(err.value)
-    assert str(tmp_path / "cifar100" / "cifar-100-python" / "train") in msg and str(tmp_path / "cifar-100-python" / "train") in msg
+    assert (
+        str(tmp_path / "cifar100" / "cifar-100-python" / "train") in msg
+        and str(tmp_path / "cifar-100-python" / "train") in msg
+    )
     assert "cifar-100-python.tar.gz" in msg
 
 
@@ -257,7 +276,10 @@ def test_train_valid_split_rejects_bad_labels(labels):
 
 
 def test_cifar10_valid_halves(npz_dir):
-    (xtr, ytr), (xva, yva) = load_dataset("cifar10-valid", "train", data_dir=npz_dir), load_dataset("cifar10-valid", "valid", data_dir=npz_dir)
+    (xtr, ytr), (xva, yva) = (
+        load_dataset("cifar10-valid", "train", data_dir=npz_dir),
+        load_dataset("cifar10-valid", "valid", data_dir=npz_dir),
+    )
     assert len(ytr) == len(yva) == 40 and np.bincount(ytr.numpy()).tolist() == [4] * 10
     assert not set(images_identity(xtr)) & set(images_identity(xva))
     assert load_dataset("cifar10-valid", "test", data_dir=npz_dir)[0].shape[0] == 20
@@ -268,7 +290,9 @@ def test_normalize_uses_the_dataset_constants_per_channel():
     img = torch.tensor([10, 128, 250], dtype=torch.uint8).view(1, 1, 1, 3).expand(2, 4, 4, 3)
     x = normalize(img, "cifar100")
     assert x.dtype == torch.float32 and x.shape == (2, 3, 4, 4)
-    want = [(v / 255 - m / 255) / (s / 255) for v, m, s in zip((10, 128, 250), (129.3, 124.1, 112.4), (68.2, 65.4, 70.4))]
+    want = [
+        (v / 255 - m / 255) / (s / 255) for v, m, s in zip((10, 128, 250), (129.3, 124.1, 112.4), (68.2, 65.4, 70.4))
+    ]
     assert x[1, :, 3, 2].tolist() == pytest.approx(want, abs=1e-6)
 
 
@@ -317,7 +341,9 @@ def test_proxy_batch_same_seed_same_batch_other_seed_other_batch(npz_dir):
 def test_proxy_batch_cifar10_valid_train_draws_only_from_the_train_half(npz_dir):
     xtr, _ = load_dataset("cifar10-valid", "train", data_dir=npz_dir)
     allowed = set(images_identity(xtr))
-    x, _ = proxy_batch("cifar10-valid", 40, seed=5, data_dir=npz_dir, pool="full", device="cpu")  # the whole half, shuffled
+    x, _ = proxy_batch(
+        "cifar10-valid", 40, seed=5, data_dir=npz_dir, pool="full", device="cpu"
+    )  # the whole half, shuffled
     mean, std = torch.tensor(get_spec("cifar10").mean), torch.tensor(get_spec("cifar10").std)
     ident = {decode_colour(((p * std + mean) * 255).round()) for p in x[:, :, 16, 16]}
     assert ident == allowed
@@ -378,7 +404,9 @@ def test_default_pool_is_the_probe_set_whatever_else_is_installed(npz_dir):
     with_files = proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, augment=True, device="cpu")
     without = proxy_batch("cifar10-valid", 16, seed=4, augment=True, device="cpu")
     assert torch.equal(with_files[0], without[0]) and torch.equal(with_files[1], without[1])
-    assert not torch.equal(with_files[0], proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, pool="full", device="cpu")[0][:16])
+    assert not torch.equal(
+        with_files[0], proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, pool="full", device="cpu")[0][:16]
+    )
 
 
 def test_probe_set_is_class_balanced_and_large_enough_for_every_profile():
@@ -426,10 +454,16 @@ def test_describe_data_reports_found_and_missing(npz_dir):
     assert [p["path"] for p in d["places"]] == [str(npz_dir), str(FILES_DIR)]  # --data-dir replaces the user places
     assert d["datasets"]["cifar10"]["format"] == "cifar10-jpeg" and d["datasets"]["cifar10-valid"]["found"]
     assert d["datasets"]["cifar100"] == {
-        "found": True, "format": "cifar100-official", "path": str((npz_dir / "cifar100" / "cifar-100-python").resolve()),
-        "num_classes": 100, "resolution": 32,
+        "found": True,
+        "format": "cifar100-official",
+        "path": str((npz_dir / "cifar100" / "cifar-100-python").resolve()),
+        "num_classes": 100,
+        "resolution": 32,
     }
-    assert not d["datasets"]["ImageNet16-120"]["found"] and "ImageNet16/train_data_batch_1" in d["datasets"]["ImageNet16-120"]["error"]
+    assert (
+        not d["datasets"]["ImageNet16-120"]["found"]
+        and "ImageNet16/train_data_batch_1" in d["datasets"]["ImageNet16-120"]["error"]
+    )
     assert d["tables"]["nats_sss"]["found"] and d["tables"]["nb201"]["path"].startswith(str(FILES_DIR))
     assert d["probe_set"]["images"] == 3000
 

@@ -19,13 +19,17 @@ def run_json(capsys, *argv) -> dict:
 @pytest.mark.parametrize("space, n_columns, has_iso", [("tss", 22, True), ("sss", 33, False)])
 def test_import_writes_a_table_the_table_backend_finds(tmp_path, capsys, space, n_columns, has_iso):
     src = nf.build_official_dir(tmp_path / "src", space)
-    r = run_json(capsys, "data", "import", "--nats", str(src), "--space", space, "--out", str(tmp_path / "data"), "--json")
+    r = run_json(
+        capsys, "data", "import", "--nats", str(src), "--space", space, "--out", str(tmp_path / "data"), "--json"
+    )
     table = tmp_path / "data" / "nats" / f"{space}_accuracy.csv"
     assert r["table"] == str(table) and r["rows"] == len(nf.ARCHS[space]) and len(r["columns"]) == n_columns
     assert r["has_isomorph"] is has_iso and f"cifar100_test_acc_{nf.HPS[space][-1].lstrip('0')}ep" in r["columns"]
     assert find_table(space, tmp_path / "data") == table.resolve()  # create_benchmark(data_dir=...) looks exactly here
     bench = TableBenchmark(table, space, expected_rows=None)
-    assert bench.query(2, "cifar10", "test_acc", int(nf.HPS[space][-1])) == pytest.approx(nf.expected(space)[("cifar10", "test_acc", int(nf.HPS[space][-1]))][2])
+    assert bench.query(2, "cifar10", "test_acc", int(nf.HPS[space][-1])) == pytest.approx(
+        nf.expected(space)[("cifar10", "test_acc", int(nf.HPS[space][-1]))][2]
+    )
 
 
 def test_imported_tiny_table_is_refused_as_a_full_space_table(tmp_path, capsys):
@@ -90,20 +94,31 @@ def test_add_registers_a_dataset_every_command_then_finds(tmp_path, capsys, data
     assert "--force" in capsys.readouterr().err
     assert main(["data", "add", dataset, str(tmp_path / "dl" / folder), "--force", "--copy"]) == 0
     capsys.readouterr()
-    (tmp_path / "dl" / folder).rename(tmp_path / "gone")                            # the copy does not need the original
+    (tmp_path / "dl" / folder).rename(tmp_path / "gone")  # the copy does not need the original
     assert len(load_dataset(dataset, "test")[0]) == r["test_images"]
 
 
-@pytest.mark.parametrize("setup, argv, fragment", [
-    (None, ["data", "add", "cifar100", "NOPE"], "cifar100 images not found under root="),
-    ("cifar10", ["data", "add", "cifar100", "DL"], "cifar100 images not found under root="),
-    ("garbage", ["data", "add", "cifar100", "DL"], "not a readable pickle"),
-    (None, ["data", "add", "svhn", "DL"], "invalid choice: 'svhn'"),
-    ("pth", ["data", "import", "--nats", "DL/x.pth", "--space", "tss"], "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; use --nb201"),
-    ("pth", ["query", "1", "--nats-path", "DL/x.pth"], "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; read it with --nb201-path"),
-    (None, ["query", "1", "--nb201-path", "DL"], "is not a NAS-Bench-201 .pth file"),
-    (None, ["data", "import", "--nats", "DL"], "needs --space"),
-])
+@pytest.mark.parametrize(
+    "setup, argv, fragment",
+    [
+        (None, ["data", "add", "cifar100", "NOPE"], "cifar100 images not found under root="),
+        ("cifar10", ["data", "add", "cifar100", "DL"], "cifar100 images not found under root="),
+        ("garbage", ["data", "add", "cifar100", "DL"], "not a readable pickle"),
+        (None, ["data", "add", "svhn", "DL"], "invalid choice: 'svhn'"),
+        (
+            "pth",
+            ["data", "import", "--nats", "DL/x.pth", "--space", "tss"],
+            "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; use --nb201",
+        ),
+        (
+            "pth",
+            ["query", "1", "--nats-path", "DL/x.pth"],
+            "is a NAS-Bench-201 .pth file, not a NATS-Bench archive; read it with --nb201-path",
+        ),
+        (None, ["query", "1", "--nb201-path", "DL"], "is not a NAS-Bench-201 .pth file"),
+        (None, ["data", "import", "--nats", "DL"], "needs --space"),
+    ],
+)
 def test_bad_data_paths_are_one_line_and_exit_2(tmp_path, capsys, setup, argv, fragment):
     import test_data
 

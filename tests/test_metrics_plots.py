@@ -97,7 +97,9 @@ def test_scatter_uses_ranks_for_heavy_tails_and_marks_failed_archs(tmp_path, mon
     assert note is None and x.tolist() == [1100.0, 1500.0]
     drawn = []
     real = Axes.scatter
-    monkeypatch.setattr(Axes, "scatter", lambda ax, x, y, **kw: drawn.append((np.asarray(x), kw)) or real(ax, x, y, **kw))
+    monkeypatch.setattr(
+        Axes, "scatter", lambda ax, x, y, **kw: drawn.append((np.asarray(x), kw)) or real(ax, x, y, **kw)
+    )
     plot_scatter({"synflow": heavy}, np.arange(8.0), tmp_path / "s.png")
     (xs, ok_kw), (xf, bad_kw) = drawn
     assert len(xs) == 5 and ok_kw["label"] == "5 scored" and bad_kw["label"].startswith("3 failed")

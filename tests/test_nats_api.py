@@ -73,7 +73,11 @@ def test_query_best_info_and_nats_aliases(bench):
 
 
 def test_lookup_errors(bench):
-    absent = "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|" if bench.space == "tss" else "40:40:40:40:40"
+    absent = (
+        "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|"
+        if bench.space == "tss"
+        else "40:40:40:40:40"
+    )
     with pytest.raises(ArchNotFoundError):
         bench.index_of(absent)
     with pytest.raises(InvalidParameterError, match="out of range"):
@@ -105,7 +109,9 @@ def test_all_columns_come_from_one_pass_and_records_are_released(tmp_path):
     first = bench.accuracies("cifar10", "test_acc", 200)
     for record in folder.glob("0*.pickle.pbz2"):
         record.unlink()  # every other column must already be in memory
-    assert bench.accuracies("ImageNet16-120", "valid_acc", 12)[2] == pytest.approx(nf.expected("tss")[("ImageNet16-120", "valid_acc", 12)][2])
+    assert bench.accuracies("ImageNet16-120", "valid_acc", 12)[2] == pytest.approx(
+        nf.expected("tss")[("ImageNet16-120", "valid_acc", 12)][2]
+    )
     assert first[0] == bench.query(0)
 
 
@@ -185,7 +191,9 @@ def test_import_refuses_to_overwrite_without_permission(tmp_path):
     import_official(src, "sss", tmp_path / "data", overwrite=True)
 
 
-def test_imported_isomorph_matches_the_mirror(tmp_path, full_bench):  # golden: archs 0, 1, 6111, 1651 are real NB201 archs
+def test_imported_isomorph_matches_the_mirror(
+    tmp_path, full_bench
+):  # golden: archs 0, 1, 6111, 1651 are real NB201 archs
     out, _ = import_official(nf.build_official_dir(tmp_path / "src", "tss"), "tss", tmp_path / "data")
     ours = pd.read_csv(out, keep_default_na=False)
     mirror = full_bench.isomorph_keys()
@@ -202,7 +210,9 @@ def test_query_reads_only_that_architectures_record(tmp_path, monkeypatch):
     real = safe_pickle.load
     monkeypatch.setattr(safe_pickle, "load", lambda path, **kw: read.append(Path(path).name) or real(path, **kw))
     bench = OfficialBenchmark(folder, "tss")
-    assert bench.query(3, "cifar100", "valid_acc", 12) == pytest.approx(nf.expected("tss")[("cifar100", "valid_acc", 12)][3])
+    assert bench.query(3, "cifar100", "valid_acc", 12) == pytest.approx(
+        nf.expected("tss")[("cifar100", "valid_acc", 12)][3]
+    )
     assert read == ["meta.pickle.pbz2", "000003.pickle.pbz2"]
 
 
@@ -251,7 +261,9 @@ def test_nb201_pth_backend_equals_the_ground_truth(tmp_path):
     assert bench.kind == "nb201-pth" and len(bench) == len(nf.TSS_ARCHS)
     for (dataset, metric, epochs), values in nf.expected("tss").items():
         np.testing.assert_allclose(bench.accuracies(dataset, metric, epochs), values, rtol=0, atol=1e-12)
-    assert bench.query(2, "cifar10-valid", "valid_acc", 12) == pytest.approx(nf.expected("tss")[("cifar10-valid", "valid_acc", 12)][2])
+    assert bench.query(2, "cifar10-valid", "valid_acc", 12) == pytest.approx(
+        nf.expected("tss")[("cifar10-valid", "valid_acc", 12)][2]
+    )
 
 
 def test_nb201_pth_with_code_is_refused(tmp_path):

@@ -124,7 +124,9 @@ def test_quick_run_picks_are_consistent_with_the_benchmark(quick_table3, full_be
         assert all(p["accuracy"] == truth[p["index"]] for p in picks)   # reported = ground truth of the pick
         assert row["ours"]["accuracy"]["mean"] == pytest.approx(np.mean([p["accuracy"] for p in picks]))
         assert row["ours"]["accuracy"]["std"] == pytest.approx(np.std([p["accuracy"] for p in picks]))
-        assert row["diff"]["accuracy"] == pytest.approx(row["ours"]["accuracy"]["mean"] - row["published"]["accuracy"]["mean"])
+        assert row["diff"]["accuracy"] == pytest.approx(
+            row["ours"]["accuracy"]["mean"] - row["published"]["accuracy"]["mean"]
+        )
 
 
 def test_quick_run_scores_are_the_proxy_of_the_picked_arch(quick_table3, full_bench):
@@ -140,7 +142,9 @@ def test_quick_run_picks_the_best_scored_draw(quick_table3, full_bench):
     row = result["rows"][0]                                # cifar10-valid, synflow_log, N=8
     with ScoreStore(root / "scores.sqlite") as store:      # keys hold dataset, seed and settings: a wrong one misses
         for pick in row["picks"]:
-            draws = random_search(lambda i: np.zeros(len(i)), full_bench, n_samples=8, seed=pick["seed"]).trajectory.index
+            draws = random_search(
+                lambda i: np.zeros(len(i)), full_bench, n_samples=8, seed=pick["seed"]
+            ).trajectory.index
             frame = score_space([full_bench.arch_str(int(i)) for i in draws], "synflow_log", dataset="cifar10-valid",
                                 seed=0, device="cpu", store=store, progress=False)
             assert pick["index"] == draws[int(np.argmax(frame["synflow_log"]))]
@@ -209,8 +213,15 @@ def test_correlation_row_is_kendall_tau_of_the_scores(full_bench, tmp_path):
     assert out["n_archs"] == 12 and out["status"] == "ok"
     idx = np.sort(np.random.default_rng(0).choice(len(full_bench), size=12, replace=False))
     with ScoreStore(tmp_path / "s.sqlite") as store:
-        frame = score_space([full_bench.arch_str(int(i)) for i in idx], "params", dataset="cifar10", seed=0, device="cpu",
-                            store=store, progress=False)
+        frame = score_space(
+            [full_bench.arch_str(int(i)) for i in idx],
+            "params",
+            dataset="cifar10",
+            seed=0,
+            device="cpu",
+            store=store,
+            progress=False,
+        )
     expected = scipy.stats.kendalltau(full_bench.accuracies("cifar10", "test_acc", 200)[idx], frame["params"]).statistic
     assert out["ours"]["kendall_tau"]["mean"] == pytest.approx(expected)
     assert out["diff"]["kendall_tau"] == pytest.approx(expected - 0.5) and not math.isnan(expected)

@@ -83,15 +83,31 @@ def test_grid_resumes_without_new_work_and_only_adds_what_is_missing(two_grids, 
 def test_grid_refuses_a_folder_of_other_settings(two_grids, halves, full_bench):
     _, (a, _) = two_grids
     with pytest.raises(InvalidParameterError, match=r"other settings \(n_samples\)"):
-        run_grid(GridSpec(**{**TINY_GRID, "n_samples": 4}), a.out_dir, device="cpu", bench=full_bench, data=halves, progress=False)
+        run_grid(
+            GridSpec(**{**TINY_GRID, "n_samples": 4}),
+            a.out_dir,
+            device="cpu",
+            bench=full_bench,
+            data=halves,
+            progress=False,
+        )
 
 
-@pytest.mark.parametrize("change, param", [
-    ({"methods": ("darts", "nope")}, "methods"), ({"selectors": ("valid", "valid")}, "selectors"), ({"seeds": ()}, "seeds"),
-    ({"seeds": (-1,)}, "seeds"), ({"space": "tiny"}, "space"), ({"n_samples": 0}, "n_samples"),
-    ({"finetune_epochs": -2}, "finetune_epochs"), ({"stage1_sample": 1}, "stage1_sample"),
-    ({"hparams": {"epochs": 0}}, "epochs"), ({"method_hparams": {"darts": {"bias_depth": 1}}}, "bias_depth"),
-])
+@pytest.mark.parametrize(
+    "change, param",
+    [
+        ({"methods": ("darts", "nope")}, "methods"),
+        ({"selectors": ("valid", "valid")}, "selectors"),
+        ({"seeds": ()}, "seeds"),
+        ({"seeds": (-1,)}, "seeds"),
+        ({"space": "tiny"}, "space"),
+        ({"n_samples": 0}, "n_samples"),
+        ({"finetune_epochs": -2}, "finetune_epochs"),
+        ({"stage1_sample": 1}, "stage1_sample"),
+        ({"hparams": {"epochs": 0}}, "epochs"),
+        ({"method_hparams": {"darts": {"bias_depth": 1}}}, "bias_depth"),
+    ],
+)
 def test_grid_spec_rejects_bad_input(change, param):
     with pytest.raises(InvalidParameterError, match=param):
         GridSpec(**{**TINY_GRID, **change})
@@ -114,10 +130,22 @@ def _cell(stage1, selector, seed, acc):
 def test_summarize_grid_by_hand():
     # spec §8.3-style worked example: ranks darts (mass 2, tau 1), snas (1, 2); valid (dist 1, wts 2), synflow (2, 1)
     spec = GridSpec(methods=("darts", "snas"), selectors=("prune", "valid", "synflow"), seeds=(10, 11), round_to=2)
-    acc = {("darts", "prune"): (80, 82), ("darts", "valid"): (94.0, 92.0), ("darts", "synflow"): (93.456, 93.0),
-           ("snas", "prune"): (94.37, 94.37), ("snas", "valid"): (94.2, 94.4), ("snas", "synflow"): (90, 91),
-           ("R_I", "valid"): (94, 93), ("R_U", "valid"): (90, 87), ("N_U", "valid"): (89, 86), ("N_I", "valid"): (90, 88),
-           ("R_I", "synflow"): (93, 92), ("R_U", "synflow"): (92, 91), ("N_U", "synflow"): (89, 88), ("N_I", "synflow"): (91, 91)}
+    acc = {
+        ("darts", "prune"): (80, 82),
+        ("darts", "valid"): (94.0, 92.0),
+        ("darts", "synflow"): (93.456, 93.0),
+        ("snas", "prune"): (94.37, 94.37),
+        ("snas", "valid"): (94.2, 94.4),
+        ("snas", "synflow"): (90, 91),
+        ("R_I", "valid"): (94, 93),
+        ("R_U", "valid"): (90, 87),
+        ("N_U", "valid"): (89, 86),
+        ("N_I", "valid"): (90, 88),
+        ("R_I", "synflow"): (93, 92),
+        ("R_U", "synflow"): (92, 91),
+        ("N_U", "synflow"): (89, 88),
+        ("N_I", "synflow"): (91, 91),
+    }
     cells = [_cell(u, a, s, v) for (u, a), pair in acc.items() for s, v in zip(spec.seeds, pair)]
     quality = {f"{m}_s{s}": {"method": m, "seed": s, "kendall_tau": t, "mean_mass": q}
                for m, per in {"darts": ((0.1, 0.2), (0.3, 0.4)), "snas": ((0.1, 0.5), (0.1, 0.5))}.items()
@@ -131,7 +159,9 @@ def test_summarize_grid_by_hand():
     assert rows[("darts", "valid")]["archs"] == ["arch-darts-valid-10", "arch-darts-valid-11"]
     rel = out["reliance"]
     assert set(rel) == {"valid", "synflow"} and rel["valid"]["dist"]["values"] == [4.0, 6.0]
-    assert (rel["valid"]["dist"]["mean"], rel["valid"]["dist"]["std"], rel["valid"]["wts"]["mean"]) == pytest.approx((5.0, 1.0, 1.0))
+    assert (rel["valid"]["dist"]["mean"], rel["valid"]["dist"]["std"], rel["valid"]["wts"]["mean"]) == pytest.approx(
+        (5.0, 1.0, 1.0)
+    )
     assert rel["synflow"]["wts"]["mean"] == pytest.approx(3.0) and rel["synflow"]["wts_ideal"]["values"] == [2.0, 1.0]
     assert out["stage1"]["darts"]["kendall_tau"]["mean"] == pytest.approx(0.2)
     comb = out["combination"]
@@ -163,8 +193,10 @@ def test_transcribed_numbers(full_bench):
     assert len(pup_table2.TABLE2) == 25
     assert pup_table2.TABLE2[("darts", "prune")].mean == 40.16 and pup_table2.TABLE2[("gdas", "valid")].std == 4.39
     assert pup_table2.TABLE2[("drnas", "jacob_cov")].source == "[PUP] Table 2, row 'dirichlet', column 'jac cov'"
-    best_err = min(p.mean for p in pup_table2.TABLE2.values())     # spec §11.1 anchor: index 9930, rounded to 2 dp
-    assert best_err == pytest.approx(100 - round(full_bench.query(9930, dataset="cifar10", metric="test_acc", epochs=200), 2))
+    best_err = min(p.mean for p in pup_table2.TABLE2.values())  # spec §11.1 anchor: index 9930, rounded to 2 dp
+    assert best_err == pytest.approx(
+        100 - round(full_bench.query(9930, dataset="cifar10", metric="test_acc", epochs=200), 2)
+    )
     for variant, rows in interchoice._TABLE1.items():              # Table 1's increases agree with its times (±1 %)
         for (secs, pct, _), (base, _, _) in zip(rows, interchoice._TABLE1["baseline"]):
             assert pct is None if variant == "baseline" else abs(100 * (secs / base - 1) - pct) <= 1.0
@@ -195,8 +227,19 @@ def test_quick_pup_table2_end_to_end_and_resumed(tmp_path, full_data, capsys):
 
 
 def test_quick_interchoice_curves_end_to_end(tmp_path, full_data, capsys):
-    res = _json_main(capsys, ["reproduce", "interchoice-curves", "--quick", "--out", str(tmp_path), "--data-dir", str(full_data),
-                              "--no-progress"])
+    res = _json_main(
+        capsys,
+        [
+            "reproduce",
+            "interchoice-curves",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--data-dir",
+            str(full_data),
+            "--no-progress",
+        ],
+    )
     assert res["quick"] and "NOT comparable" in res["warning"] and res["settings"]["seeds"] == [0, 1]
     assert [(r["space"], r["variant"]) for r in res["rows"]] == [
         (s, v) for s in ("full", "no_none", "only_conv") for v in ("baseline", "bias_D1", "split_125")]

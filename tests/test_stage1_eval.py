@@ -22,7 +22,11 @@ from nasbench_eval.train.prediction_store import STORE_NAME, context_key, predic
 from conftest import STAGE1_TINY as TINY
 from conftest import random_split as _split
 
-SPECIAL = {"full": [(0,) * 6, (1,) * 6, (3, 0, 1, 0, 4, 0)], "no_none": [(1,) * 6, (4, 1, 1, 2, 1, 4)], "only_conv": [(3,) * 6]}
+SPECIAL = {
+    "full": [(0,) * 6, (1,) * 6, (3, 0, 1, 0, 4, 0)],
+    "no_none": [(1,) * 6, (4, 1, 1, 2, 1, 4)],
+    "only_conv": [(3,) * 6],
+}
 """Archs every equivalence test includes: all-`none`, all-skip, and `none` on some edges."""
 
 
@@ -82,7 +86,9 @@ def _reference(space, recal, batches):
     if (space, recal) not in _REFERENCE:
         valid, bn = batches
         bn_batches = bn if recal else None
-        _REFERENCE[space, recal] = predict_accuracies(_supernet(space), _archs(space), valid, bn_batches=bn_batches, batched=False)
+        _REFERENCE[space, recal] = predict_accuracies(
+            _supernet(space), _archs(space), valid, bn_batches=bn_batches, batched=False
+        )
     return _REFERENCE[space, recal]
 
 
@@ -93,7 +99,9 @@ def _reference(space, recal, batches):
 def test_batched_accuracies_equal_one_at_a_time(space, group_size, recal, batches):
     # 7 archs: group size 3 does not divide them; 7 is a single group
     valid, bn = batches
-    got = predict_accuracies(_supernet(space), _archs(space), valid, bn_batches=bn if recal else None, group_size=group_size)
+    got = predict_accuracies(
+        _supernet(space), _archs(space), valid, bn_batches=bn if recal else None, group_size=group_size
+    )
     ref = _reference(space, recal, batches)
     np.testing.assert_array_equal(got, ref)
     assert len(set(ref)) >= 2   # the archs are told apart, so a mix-up of rows between archs would show
@@ -131,7 +139,11 @@ def test_prediction_does_not_depend_on_group_partners(batches):
     net, x = _supernet("full"), valid[0][0]
     target = (3, 1, 0, 2, 4, 3)
     outs = []
-    for group_archs in ([target], [(1,) * 6, target, (0,) * 6], [target, (3, 1, 0, 2, 4, 2), (2, 2, 2, 2, 2, 2), (4, 0, 1, 3, 3, 1)]):
+    for group_archs in (
+        [target],
+        [(1,) * 6, target, (0,) * 6],
+        [target, (3, 1, 0, 2, 4, 2), (2, 2, 2, 2, 2, 2), (4, 0, 1, 3, 3, 1)],
+    ):
         group = GroupedSupernet(net)
         group.load(group_archs)
         group.recalibrate(bn)
@@ -190,7 +202,7 @@ def test_predict_cached_resumes_after_interrupt_and_reuses_the_store(batches, tm
         assert len(store) == 3                                     # the finished first group was committed
         calls = _count_passes(monkeypatch)
         got = predict_cached(net, archs, valid, bn_batches=bn, store=store, group_size=3)
-        assert calls == [3, 1] and got.n_cached == 4       # 4 missing unique archs ran; 4 positions (a repeat) were stored
+        assert calls == [3, 1] and got.n_cached == 4  # 4 missing unique archs ran; 4 positions (a repeat) were stored
         np.testing.assert_array_equal(got.acc, want)
         calls = _count_passes(monkeypatch)
         again = predict_cached(net, archs, valid, bn_batches=bn, store=store, group_size=3)
@@ -202,7 +214,9 @@ def test_prediction_key_changes_with_every_setting(batches):
     valid, bn = batches
     net = _supernet("full")
     base = context_key(prediction_context(net, valid, bn, settings={"seed": 0}))
-    assert base == context_key(prediction_context(copy.deepcopy(net), [(x.clone(), y) for x, y in valid], bn, settings={"seed": 0}))
+    assert base == context_key(
+        prediction_context(copy.deepcopy(net), [(x.clone(), y) for x, y in valid], bn, settings={"seed": 0})
+    )
     other_weights = _supernet("full", seed=5)
     other_stats = copy.deepcopy(net)
     other_stats.stem[1].running_mean.add_(1e-3)
@@ -237,8 +251,10 @@ def fake_truth():
 def tiny_runs(tmp_path_factory, fake_truth):
     data = (_split(96, 0), _split(64, 1))
     root = tmp_path_factory.mktemp("runs")
-    runs = {space: train_stage1("rsps", seed=0, data=data, space=space, hparams=TINY, device="cpu", ground_truth=fake_truth)
-            for space in ("full", "only_conv")}
+    runs = {
+        space: train_stage1("rsps", seed=0, data=data, space=space, hparams=TINY, device="cpu", ground_truth=fake_truth)
+        for space in ("full", "only_conv")
+    }
     return data, {space: save_run(res, root / space) for space, res in runs.items()}
 
 
@@ -278,20 +294,51 @@ def test_stage1_evaluation_and_stage2_see_the_same_batches(tiny_runs, full_bench
 
 def test_evaluate_runs_sample_none_covers_the_whole_subspace(tiny_runs, full_bench):
     data, dirs = tiny_runs
-    ev = evaluate_runs([dirs["only_conv"]], sample=None, bn_batches=1, batch_size=32, n_eval=32, data=data, bench=full_bench,
-                       cache=False)
+    ev = evaluate_runs(
+        [dirs["only_conv"]],
+        sample=None,
+        bn_batches=1,
+        batch_size=32,
+        n_eval=32,
+        data=data,
+        bench=full_bench,
+        cache=False,
+    )
     assert ev.predictions.shape == (1, 64) and len(set(ev.indices)) == 64
 
 
 def test_cli_stage1_eval_uses_the_cache_and_rejects_bad_group_size(tiny_runs, full_data, tmp_path, capsys):
     _, dirs = tiny_runs
-    args = ["stage1-eval", str(dirs["full"]), "--sample", "6", "--bn-batches", "1", "--batch-size", "32", "--eval-images", "32",
-            "--device", "cpu", "--group-size", "4", "--no-progress", "--out", str(tmp_path), "--data-dir", str(full_data), "--json"]
+    args = [
+        "stage1-eval",
+        str(dirs["full"]),
+        "--sample",
+        "6",
+        "--bn-batches",
+        "1",
+        "--batch-size",
+        "32",
+        "--eval-images",
+        "32",
+        "--device",
+        "cpu",
+        "--group-size",
+        "4",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+        "--data-dir",
+        str(full_data),
+        "--json",
+    ]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out)
     assert main(args) == 0
     second = json.loads(capsys.readouterr().out)
-    assert second["runs"][0]["predictions_cached"] == 6 and second["runs"][0]["kendall_tau"] == first["runs"][0]["kendall_tau"]
+    assert (
+        second["runs"][0]["predictions_cached"] == 6
+        and second["runs"][0]["kendall_tau"] == first["runs"][0]["kendall_tau"]
+    )
     for flag, value in (("--group-size", "0"), ("--sample", "-3"), ("--bn-batches", "-1")):
         assert main(["stage1-eval", str(tmp_path / "missing"), flag, value, "--no-progress"]) == 2
         err = capsys.readouterr().err

@@ -20,7 +20,14 @@ from nasbench_eval.train import (
 )
 from nasbench_eval.stage2 import selection as stage2
 from nasbench_eval.stage2.selection import (
-    SELECTORS, baseline_run, draw_archs, make_stage2_data, run_selector, select_prune, stage2_distribution, subspace_codes,
+    SELECTORS,
+    baseline_run,
+    draw_archs,
+    make_stage2_data,
+    run_selector,
+    select_prune,
+    stage2_distribution,
+    subspace_codes,
 )
 
 from conftest import STAGE1_TINY as TINY
@@ -138,7 +145,9 @@ def _colour_split(n: int, seed: int) -> DeviceSplit:
     g = torch.Generator().manual_seed(seed)
     colour = torch.randint(0, 256, (n, 1, 1, 3), generator=g).float().expand(n, 32, 32, 3)
     ramp = torch.linspace(0, 1, 32).view(1, 1, 32, 1) * torch.rand(n, 1, 1, 1, generator=g) * 2
-    return DeviceSplit((colour * ramp).clamp(0, 255).to(torch.uint8), torch.randint(0, 10, (n,), generator=g), "cifar10")
+    return DeviceSplit(
+        (colour * ramp).clamp(0, 255).to(torch.uint8), torch.randint(0, 10, (n,), generator=g), "cifar10"
+    )
 
 
 def test_valid_selects_the_draw_that_labelled_the_validation_images():
@@ -174,7 +183,9 @@ def test_ties_go_to_the_earliest_draw_and_all_nan_selects_nothing(monkeypatch, d
 def test_perturb_keeps_the_op_whose_removal_hurts_most(monkeypatch, data):
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(5), size=6)
-    value = rng.uniform(0, 10, size=(6, 5))   # accuracy = sum_e w[e] . value[e]: masking op j costs w[e, j] * value[e, j]
+    value = rng.uniform(
+        0, 10, size=(6, 5)
+    )  # accuracy = sum_e w[e] . value[e]: masking op j costs w[e, j] * value[e, j]
     calls = []
 
     def fake_accuracy(net, weights, batches):
@@ -186,14 +197,20 @@ def test_perturb_keeps_the_op_whose_removal_hurts_most(monkeypatch, data):
     expected = (probs * value).argmax(1)
     assert res.arch.code == tuple(int(c) for c in expected)
     steps = res.trajectory["steps"]
-    assert sorted(res.trajectory["edge_order"]) == list(range(6)) and [s["edge"] for s in steps] == res.trajectory["edge_order"]
+    assert (
+        sorted(res.trajectory["edge_order"]) == list(range(6))
+        and [s["edge"] for s in steps] == res.trajectory["edge_order"]
+    )
     assert len(calls) == 30 and all(len(s["accuracy_without"]) == 5 for s in steps)
     for done, s in enumerate(steps):   # decided edges are one-hot in every later evaluation
         e = s["edge"]
         assert s["kept"] == s["ops"][int(np.argmin(s["accuracy_without"]))]
         for w in calls[5 * (done + 1):]:
             np.testing.assert_array_equal(w[e].numpy(), np.eye(5, dtype=np.float32)[expected[e]])
-    assert run_selector("perturb", _hand_run(probs), seed=5, data=data).trajectory["edge_order"] != res.trajectory["edge_order"]
+    assert (
+        run_selector("perturb", _hand_run(probs), seed=5, data=data).trajectory["edge_order"]
+        != res.trajectory["edge_order"]
+    )
 
 
 def test_perturb_on_a_real_supernet_ends_with_one_op_per_edge(darts_dir, data):
@@ -221,7 +238,9 @@ def test_baselines_share_or_reset_weights_and_switch_the_distribution(halves, fa
     np.testing.assert_allclose(stage2_distribution(out["R_U"])[1], 1 / 5 ** 6)
     _, p_nu = stage2_distribution(out["N_U"])
     assert not np.allclose(p_nu, 1 / 5 ** 6) and np.allclose(p_nu, 1 / 5 ** 6, rtol=0.05)
-    np.testing.assert_allclose(stage2_distribution(out["N_I"], ground_truth=fake_truth)[1], biased_sampler_probs(fake_truth[1]))
+    np.testing.assert_allclose(
+        stage2_distribution(out["N_I"], ground_truth=fake_truth)[1], biased_sampler_probs(fake_truth[1])
+    )
     with pytest.raises(InvalidParameterError, match="not 'rsps_biased'"):
         baseline_run("R_U", _hand_run(np.full((6, 5), 0.2)))
 

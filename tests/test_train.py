@@ -117,7 +117,9 @@ def test_biased_sampler_draws_better_archs_than_uniform(fake_truth):
 
 
 # ----------------------------------------------------------------------------------------- runs
-@pytest.mark.parametrize("method,hp", [("darts", {}), ("drnas", {}), ("spos", {"bias_depth": 2}), ("spos", {"epochs": 2, "split_epoch": 1})])
+@pytest.mark.parametrize(
+    "method,hp", [("darts", {}), ("drnas", {}), ("spos", {"bias_depth": 2}), ("spos", {"epochs": 2, "split_epoch": 1})]
+)
 def test_run_directory_reloads_to_identical_predictions(method, hp, data, fake_truth, tmp_path):
     res = _train(method, data, fake_truth, **hp)
     save_run(res, tmp_path)
@@ -125,7 +127,9 @@ def test_run_directory_reloads_to_identical_predictions(method, hp, data, fake_t
     x, _ = data[1].batch(torch.arange(16))
     res.supernet.eval()
     for code in ([3, 1, 2, 4, 0, 3], [2, 2, 3, 3, 1, 4]):
-        torch.testing.assert_close(run.supernet(x, Arch.from_code(code)), res.supernet(x, Arch.from_code(code)), rtol=0, atol=0)
+        torch.testing.assert_close(
+            run.supernet(x, Arch.from_code(code)), res.supernet(x, Arch.from_code(code)), rtol=0, atol=0
+        )
     np.testing.assert_array_equal(run.edge_probs, res.method.edge_probs())
     assert json.loads((tmp_path / "config.json").read_text())["hparams"]["epochs"] == res.config["hparams"]["epochs"]
     if res.method.has_alphas:
@@ -147,7 +151,9 @@ def test_bn_recalibration_changes_running_stats_only(data):
     recalibrate_bn(net, arch, data[0].fixed_batches(32, 2, seed=0))
     after = net.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
-    assert changed and all(k.rsplit(".", 1)[1] in ("running_mean", "running_var", "num_batches_tracked") for k in changed)
+    assert changed and all(
+        k.rsplit(".", 1)[1] in ("running_mean", "running_var", "num_batches_tracked") for k in changed
+    )
     assert not net.training
 
 
@@ -172,7 +178,9 @@ def test_evaluate_runs_end_to_end(data, fake_truth, tmp_path, full_bench):
     np.testing.assert_array_equal(ev.y_true, full_bench.accuracies("cifar10", "test_acc", 200)[ev.indices])
     assert set(ev.summary["self_consistency"]) == {"kendall_tau", "spearman_rho", "pearson_r"}
     for run, pred in zip(ev.runs, ev.predictions):
-        np.testing.assert_equal(run["kendall_tau"], kendall_tau(ev.y_true, pred))   # NaN when a tiny net predicts one value
+        np.testing.assert_equal(
+            run["kendall_tau"], kendall_tau(ev.y_true, pred)
+        )  # NaN when a tiny net predicts one value
         assert len(run["mass"]["mass"]) == 24 and np.all(np.diff(run["mass"]["mass"]) >= -1e-12)
 
 

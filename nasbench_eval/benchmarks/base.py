@@ -23,7 +23,9 @@ METRICS: tuple[str, ...] = ("train_acc", "valid_acc", "test_acc")
 EPOCHS: tuple[int, ...] = (1, 12, 90, 200)
 """Training schedules (NATS's `hp`): tss holds 12 and 200, sss 1, 12 and 90."""
 
-COLUMN_RE = re.compile(r"^(?P<dataset>cifar10-valid|cifar10|cifar100|ImageNet16-120)_(?P<metric>[a-z]+_acc)_(?P<epochs>\d+)ep$")
+COLUMN_RE = re.compile(
+    r"^(?P<dataset>cifar10-valid|cifar10|cifar100|ImageNet16-120)_(?P<metric>[a-z]+_acc)_(?P<epochs>\d+)ep$"
+)
 """Table column naming: ``{dataset}_{metric}_{epochs}ep``, e.g. ``cifar10_test_acc_200ep``."""
 
 
@@ -118,7 +120,9 @@ class Benchmark(ABC):
         try:
             epochs = int(epochs)
         except (TypeError, ValueError) as err:
-            raise InvalidParameterError(f"{caller}(): epochs={epochs!r} is not an integer; expected one of {list(EPOCHS)}.") from err
+            raise InvalidParameterError(
+                f"{caller}(): epochs={epochs!r} is not an integer; expected one of {list(EPOCHS)}."
+            ) from err
         key = (dataset, metric, epochs)
         if key not in self.keys():
             held = [k for k in self.keys() if k[0] == dataset]
@@ -142,7 +146,9 @@ class Benchmark(ABC):
         import pandas as pd
 
         values = self.accuracies(dataset, metric, epochs)
-        return pd.Series(values.copy(), index=pd.RangeIndex(len(self), name="index"), name=column_name(dataset, metric, epochs))
+        return pd.Series(
+            values.copy(), index=pd.RangeIndex(len(self), name="index"), name=column_name(dataset, metric, epochs)
+        )
 
     def query(self, arch, dataset: str = "cifar10", metric: str = "test_acc", epochs: int = 200) -> float:
         """The metric (percent) of one architecture."""

@@ -320,7 +320,9 @@ def import_official(
     check_option("space", space, SPACES, caller="import_official")
     out = Path(out_dir) / "nats" / f"{space}_accuracy.csv"
     if out.exists() and not overwrite:
-        raise InvalidParameterError(f"import_official(): out_dir={str(out_dir)!r} already holds {out}; pass overwrite=True (--force) to replace it.")
+        raise InvalidParameterError(
+            f"import_official(): out_dir={str(out_dir)!r} already holds {out}; pass overwrite=True (--force) to replace it."
+        )
     bench = OfficialBenchmark(path, space)
     frame = bench.to_frame()
     out.parent.mkdir(parents=True, exist_ok=True)

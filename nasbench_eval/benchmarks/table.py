@@ -76,19 +76,27 @@ class TableBenchmark(Benchmark):
             ) from err
         if not rows or any(len(r) != len(rows[0]) for r in rows):
             raise CorruptDataError(f"{path}: not a CSV table with one header line and equally long rows; re-copy it.")
-        return {name: list(cells) for name, cells in zip(rows[0], zip(*rows[1:]))} if len(rows) > 1 else {n: [] for n in rows[0]}
+        return (
+            {name: list(cells) for name, cells in zip(rows[0], zip(*rows[1:]))}
+            if len(rows) > 1
+            else {n: [] for n in rows[0]}
+        )
 
     def _numeric(self, col: str, values: list[str]) -> np.ndarray:
         """A column's accuracies (percent; empty = NaN, not measured); anything else is a CorruptDataError."""
         try:
             out = np.array([v or "nan" for v in values], dtype=np.float64)
         except ValueError as err:
-            raise CorruptDataError(f"{self.path}: column {col!r} is not numeric ({err}); expected accuracies in percent.") from err
+            raise CorruptDataError(
+                f"{self.path}: column {col!r} is not numeric ({err}); expected accuracies in percent."
+            ) from err
         bad = ~np.isnan(out) & ~((out >= 0) & (out <= 100))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise CorruptDataError(f"{self.path}: column {col!r} row {row} holds {out[row]!r} ({int(bad.sum())} such values); "
-                                   "expected accuracies in percent, 0..100 (empty = not measured).")
+            raise CorruptDataError(
+                f"{self.path}: column {col!r} row {row} holds {out[row]!r} ({int(bad.sum())} such values); "
+                "expected accuracies in percent, 0..100 (empty = not measured)."
+            )
         return out
 
     def _validate(self, columns: dict[str, list[str]], n_expected: int | None, *, parse_archs: bool = True) -> None:
@@ -97,18 +105,26 @@ class TableBenchmark(Benchmark):
         where = f"{self.path}"
         for col in ("index", "arch"):
             if col not in columns:
-                raise CorruptDataError(f"{where}: column {col!r} is missing; expected columns index, arch and {{dataset}}_{{metric}}_{{epochs}}ep.")
+                raise CorruptDataError(
+                    f"{where}: column {col!r} is missing; expected columns index, arch and {{dataset}}_{{metric}}_{{epochs}}ep."
+                )
         if not any(COLUMN_RE.match(c) for c in columns):
             raise CorruptDataError(f"{where}: no accuracy columns; expected names like 'cifar10_test_acc_200ep'.")
         n = len(columns["arch"])
         if n_expected is not None and n != n_expected:
-            raise CorruptDataError(f"{where}: {n} rows; expected {n_expected} (one per {self.space} architecture). The file is truncated or not this space's table.")
+            raise CorruptDataError(
+                f"{where}: {n} rows; expected {n_expected} (one per {self.space} architecture). The file is truncated or not this space's table."
+            )
         if columns["index"] != [str(i) for i in range(n)]:
-            raise CorruptDataError(f"{where}: column 'index' is not 0..{n - 1} in order; the table must be in benchmark order.")
+            raise CorruptDataError(
+                f"{where}: column 'index' is not 0..{n - 1} in order; the table must be in benchmark order."
+            )
         archs = columns["arch"]
         empty, repeated = sum(not a for a in archs), n - len(set(archs))
         if empty or repeated:
-            raise CorruptDataError(f"{where}: column 'arch' has {empty} empty and {repeated} repeated strings; expected one distinct string per row.")
+            raise CorruptDataError(
+                f"{where}: column 'arch' has {empty} empty and {repeated} repeated strings; expected one distinct string per row."
+            )
         try:  # every string must parse: catches unknown ops and mangled rows, ~0.1 s for 15,625
             for text in archs if parse_archs else ():
                 SPACES[self.space].from_str(text)

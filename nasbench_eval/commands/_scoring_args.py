@@ -10,18 +10,36 @@ from ..scoring.store import ScoreStore
 
 
 def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1) -> None:
-    p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="images to score on and ground truth to compare with (default cifar10)")
-    p.add_argument("--space", default="tss", choices=("tss",), help="search space (tss; sss scoring needs the sss table from `data import`)")
+    p.add_argument(
+        "--dataset",
+        default="cifar10",
+        choices=DATASETS,
+        help="images to score on and ground truth to compare with (default cifar10)",
+    )
+    p.add_argument(
+        "--space",
+        default="tss",
+        choices=("tss",),
+        help="search space (tss; sss scoring needs the sss table from `data import`)",
+    )
     which = p.add_mutually_exclusive_group()
     which.add_argument("--sample", type=int_arg(min_sample, 15625), default=None,
                        help="score N seeded-random architectures"
                             + (f" (default {default_sample})" if default_sample else ""))
     which.add_argument("--all", action="store_true", help="score every architecture of the space")
-    which.add_argument("--archs", metavar="FILE", help="score exactly the architectures listed in FILE (one index or official string per line; # comments)")
+    which.add_argument(
+        "--archs",
+        metavar="FILE",
+        help="score exactly the architectures listed in FILE (one index or official string per line; # comments)",
+    )
     p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
                    help="fixes the sample, the weights and the image batch (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
-    p.add_argument("--profile", default=None, help="reference profile setting every knob at once (naswot, zc, tenas_code, tenas_paper, naslib, spidernet)")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="reference profile setting every knob at once (naswot, zc, tenas_code, tenas_paper, naslib, spidernet)",
+    )
     p.add_argument("--batch-size", type=int_arg(2, MAX_PROXY_BATCH), default=None,
                    help="images per scoring batch (default: each proxy's own)")
     p.add_argument("--repeats", type=int_arg(1, 100), default=None,
@@ -29,7 +47,9 @@ def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1)
     p.add_argument("--full-split", action="store_true",
                    help="draw CIFAR-10 image batches from your full training split (see `data add`) instead of the "
                         "package's 3,000-image probe set (the default, identical on every machine)")
-    p.add_argument("--store", default=None, help="score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)")
+    p.add_argument(
+        "--store", default=None, help="score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 

@@ -18,19 +18,32 @@ from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_
 
 DEFAULT_METRICS = "naswot,synflow"
 DEFAULT_SAMPLE = 64
-STATISTICS = {"kendall": ("kendall_tau", kendall_tau), "spearman": ("spearman_rho", spearman_rho), "pearson": ("pearson_r", pearson_r)}
+STATISTICS = {
+    "kendall": ("kendall_tau", kendall_tau),
+    "spearman": ("spearman_rho", spearman_rho),
+    "pearson": ("pearson_r", pearson_r),
+}
 
 
 def add_arguments(p):
-    p.add_argument("--metric", "--metrics", dest="metric", default=DEFAULT_METRICS,
-                   help=f"comma-separated proxies or aliases, e.g. ntk, naswot, synflow, lr, jacov (default {DEFAULT_METRICS})")
+    p.add_argument(
+        "--metric",
+        "--metrics",
+        dest="metric",
+        default=DEFAULT_METRICS,
+        help=f"comma-separated proxies or aliases, e.g. ntk, naswot, synflow, lr, jacov (default {DEFAULT_METRICS})",
+    )
     add_scoring_arguments(p, default_sample=DEFAULT_SAMPLE, min_sample=2)
     p.add_argument("--target", default="test_acc", choices=METRICS, help="ground-truth metric (default test_acc)")
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
                    help="ground-truth schedule: 12 or 200 (default 200)")
     p.add_argument("--n-boot", type=int_arg(0, MAX_BOOT), default=1000,
                    help="bootstrap resamples for the 95%% CIs (default 1000)")
-    p.add_argument("--out", default="out/correlate", help="folder for scores.csv, scatter.png, summary.json (default out/correlate)")
+    p.add_argument(
+        "--out",
+        default="out/correlate",
+        help="folder for scores.csv, scatter.png, summary.json (default out/correlate)",
+    )
 
 
 def correlations(acc: np.ndarray, score: np.ndarray, *, n_boot: int, seed: int) -> dict:
@@ -67,9 +80,20 @@ def run(args) -> dict:
     out = check_out_dir(args.out)  # before scoring: a bad --out never costs the scoring
     archs = [bench.arch_str(i) for i in indices]
     with open_store(args) as store:
-        frame = score_space(archs, proxies, space=args.space, dataset=args.dataset, seed=args.seed, device=args.device,
-                            profile=args.profile, options=proxy_options(args), data_dir=args.data_dir, store=store, pool=batch_pool(args),
-                            progress=not args.no_progress)
+        frame = score_space(
+            archs,
+            proxies,
+            space=args.space,
+            dataset=args.dataset,
+            seed=args.seed,
+            device=args.device,
+            profile=args.profile,
+            options=proxy_options(args),
+            data_dir=args.data_dir,
+            store=store,
+            pool=batch_pool(args),
+            progress=not args.no_progress,
+        )
         store_path = str(store.path)
     gt_col = column_name(*target)
     frame.insert(0, "index", indices)
@@ -107,7 +131,9 @@ def _fmt(v: float) -> str:
 
 def format_text(r: dict) -> str:
     lines = [f"{r['n_archs']} architectures, target {r['target']}, seed {r['seed']}", ""]
-    lines.append(f"{'metric':<12}{'n':>6}{'failed':>8}   {'kendall [95% CI]':<26}{'spearman [95% CI]':<26}{'pearson [95% CI]':<26}")
+    lines.append(
+        f"{'metric':<12}{'n':>6}{'failed':>8}   {'kendall [95% CI]':<26}{'spearman [95% CI]':<26}{'pearson [95% CI]':<26}"
+    )
     for name, m in r["metrics"].items():
         if m["degenerate"]:
             lines.append(f"{name:<12}{m['n']:>6}{m['n_failed']:>8}   degenerate: {m['degenerate']}")

@@ -35,7 +35,9 @@ def add_arguments(p):
                                                    "ImageNet16) or its parent")
     add.add_argument("--copy", action="store_true", help="copy the files instead of linking to PATH")
     add.add_argument("--force", action="store_true", help="replace a dataset registered before")
-    imp = actions.add_parser("import", help="official NATS-Bench / NAS-Bench-201 files -> DIR/nats/{space}_accuracy.csv")
+    imp = actions.add_parser(
+        "import", help="official NATS-Bench / NAS-Bench-201 files -> DIR/nats/{space}_accuracy.csv"
+    )
     src = imp.add_mutually_exclusive_group(required=True)
     src.add_argument("--nats", metavar="PATH",
                      help="the extracted *-simple / *-full folder, its parent, or a full .pickle.pbz2 file; always an "
@@ -44,10 +46,16 @@ def add_arguments(p):
     src.add_argument("--nb201", metavar="FILE", help="a NAS-Bench-201 .pth file (e.g. NAS-Bench-201-v1_1-096897.pth; "
                                                       "read with torch.load(weights_only=True))")
     imp.add_argument("--space", choices=("tss", "sss"), default=None, help="space of --nats (required with --nats)")
-    imp.add_argument("--out", metavar="DIR", help="data folder to write into (default: --data-dir, $NASBENCH_EVAL_DATA, else ./data)")
+    imp.add_argument(
+        "--out", metavar="DIR", help="data folder to write into (default: --data-dir, $NASBENCH_EVAL_DATA, else ./data)"
+    )
     imp.add_argument("--force", action="store_true", help="replace an existing table")
     info = actions.add_parser("info", help="which datasets and benchmark tables are found, and where")
-    for sub in (add, imp, info):  # so the common options also work after the action; SUPPRESS keeps values given before it
+    for sub in (
+        add,
+        imp,
+        info,
+    ):  # so the common options also work after the action; SUPPRESS keeps values given before it
         sub.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 

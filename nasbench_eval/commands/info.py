@@ -42,7 +42,11 @@ def run(args) -> dict:
         "nasbench_eval": __version__,
         "python": platform.python_version(),
         "versions": {d: _version(d) for d in ("torch", "numpy", "pandas", "scipy", "nats_bench", "nas-bench-201")},
-        "device": {"cuda": cuda, "name": torch.cuda.get_device_name(0) if cuda else "cpu", "threads": torch.get_num_threads()},
+        "device": {
+            "cuda": cuda,
+            "name": torch.cuda.get_device_name(0) if cuda else "cpu",
+            "threads": torch.get_num_threads(),
+        },
         "data": data,
     }
 

@@ -17,9 +17,16 @@ from ..space import EDGES, OPS, Arch
 
 
 def add_arguments(p):
-    p.add_argument("alphas", help="6x5 matrix (rows = edges in string order, columns = ops): .npy, or .json (a list of rows or {\"alphas\": rows})")
-    p.add_argument("--kind", default="softmax", choices=KINDS,
-                   help="softmax: logits (DARTS alpha); dirichlet: concentrations (mean beta/sum); probs: probabilities (default softmax)")
+    p.add_argument(
+        "alphas",
+        help='6x5 matrix (rows = edges in string order, columns = ops): .npy, or .json (a list of rows or {"alphas": rows})',
+    )
+    p.add_argument(
+        "--kind",
+        default="softmax",
+        choices=KINDS,
+        help="softmax: logits (DARTS alpha); dirichlet: concentrations (mean beta/sum); probs: probabilities (default softmax)",
+    )
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
                    help="ground-truth schedule: 12 or 200 (default 200)")
@@ -52,7 +59,9 @@ def read_alphas(path: str | Path) -> np.ndarray:
                                f"expected {expected}.") from None
     shape = (len(EDGES), len(OPS))
     if arr.shape != shape:
-        raise CorruptDataError(f"mass: {str(path)!r} holds an array of shape {arr.shape}; expected shape {shape} (rows = edges, columns = ops {list(OPS)}).")
+        raise CorruptDataError(
+            f"mass: {str(path)!r} holds an array of shape {arr.shape}; expected shape {shape} (rows = edges, columns = ops {list(OPS)})."
+        )
     if np.isnan(arr).any():
         raise CorruptDataError(f"mass: {str(path)!r} holds {int(np.isnan(arr).sum())} NaN entries; expected numbers.")
     return arr
@@ -75,11 +84,23 @@ def run(args) -> dict:
     main, *rest = curves.values()
     top = bench.index_of(Arch.from_code(np.argmax(probs, axis=1)))
     result = {
-        "alphas": str(args.alphas), "kind": args.kind, "dataset": args.dataset, "epochs": args.epochs,
-        "n_archs": int(len(y_true)), "n_groups": args.n_groups, "sum_probs": float(pi.sum()),
-        "probs": probs.tolist(), "argmax_index": top, "argmax_arch": bench.arch_str(top), "argmax_acc": float(y_true[top]),
-        "thresholds": main.threshold.tolist(), "mass": main.mass.tolist(), "baseline": main.baseline.tolist(),
-        "mean_mass": float(main.mass.mean()), "mean_baseline": float(main.baseline.mean()), "plot": str(out),
+        "alphas": str(args.alphas),
+        "kind": args.kind,
+        "dataset": args.dataset,
+        "epochs": args.epochs,
+        "n_archs": int(len(y_true)),
+        "n_groups": args.n_groups,
+        "sum_probs": float(pi.sum()),
+        "probs": probs.tolist(),
+        "argmax_index": top,
+        "argmax_arch": bench.arch_str(top),
+        "argmax_acc": float(y_true[top]),
+        "thresholds": main.threshold.tolist(),
+        "mass": main.mass.tolist(),
+        "baseline": main.baseline.tolist(),
+        "mean_mass": float(main.mass.mean()),
+        "mean_baseline": float(main.baseline.mean()),
+        "plot": str(out),
     }
     if rest:
         result["biased_mass"] = rest[0].mass.tolist()
@@ -87,9 +108,11 @@ def run(args) -> dict:
 
 
 def format_text(r: dict) -> str:
-    lines = [f"{r['alphas']} ({r['kind']}) on {r['dataset']} ({r['epochs']} epochs): sum of probabilities {r['sum_probs']:.6f}",
-             f"per-edge argmax: index {r['argmax_index']} {r['argmax_arch']} ({r['argmax_acc']:.2f}%)",
-             f"{'T (%)':>8} {'mass':>8} {'uniform':>8}" + (f" {'biased':>8}" if "biased_mass" in r else "")]
+    lines = [
+        f"{r['alphas']} ({r['kind']}) on {r['dataset']} ({r['epochs']} epochs): sum of probabilities {r['sum_probs']:.6f}",
+        f"per-edge argmax: index {r['argmax_index']} {r['argmax_arch']} ({r['argmax_acc']:.2f}%)",
+        f"{'T (%)':>8} {'mass':>8} {'uniform':>8}" + (f" {'biased':>8}" if "biased_mass" in r else ""),
+    ]
     for j, t in enumerate(r["thresholds"]):
         extra = f" {r['biased_mass'][j]:>8.4f}" if "biased_mass" in r else ""
         lines.append(f"{t:>8.3f} {r['mass'][j]:>8.4f} {r['baseline'][j]:>8.4f}{extra}")

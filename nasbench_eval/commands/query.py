@@ -10,18 +10,28 @@ from ..exceptions import DataNotFoundError, InvalidParameterError
 
 
 def add_arguments(p):
-    p.add_argument("arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')")
+    p.add_argument(
+        "arch", help="benchmark index (e.g. 6111) or official string ('|nor_conv_3x3~0|+...' or '8:16:24:32:64')"
+    )
     p.add_argument("--dataset", default="cifar10", choices=DATASETS)
     p.add_argument("--metric", default="test_acc", choices=METRICS)
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
                    help="training schedule (NATS hp): 12 or 200 for tss, 1, 12 or 90 for sss (default 200)")
     p.add_argument("--space", default="tss", choices=("tss", "sss"))
     official = p.add_mutually_exclusive_group()
-    official.add_argument("--nats-path", nargs="?", const="", metavar="PATH",
-                          help="read the official NATS-Bench archive (folder, its parent, or full .pickle.pbz2; one record "
-                               "per query); without PATH: $TORCH_HOME, else ~/.torch (default: the package's table)")
-    official.add_argument("--nb201-path", metavar="FILE",
-                          help="read an official NAS-Bench-201 .pth file (e.g. NAS-Bench-201-v1_1-096897.pth; loaded whole)")
+    official.add_argument(
+        "--nats-path",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="read the official NATS-Bench archive (folder, its parent, or full .pickle.pbz2; one record "
+        "per query); without PATH: $TORCH_HOME, else ~/.torch (default: the package's table)",
+    )
+    official.add_argument(
+        "--nb201-path",
+        metavar="FILE",
+        help="read an official NAS-Bench-201 .pth file (e.g. NAS-Bench-201-v1_1-096897.pth; loaded whole)",
+    )
 
 
 def official_path(args):
@@ -41,7 +51,9 @@ def official_path(args):
 
 
 def run(args) -> dict:
-    bench = create_benchmark("nb201" if args.space == "tss" else "nats_sss", path=official_path(args), data_dir=args.data_dir)
+    bench = create_benchmark(
+        "nb201" if args.space == "tss" else "nats_sss", path=official_path(args), data_dir=args.data_dir
+    )
     index = bench.index_of(args.arch)
     value = bench.query(index, dataset=args.dataset, metric=args.metric, epochs=args.epochs)
     if math.isnan(value):

@@ -40,7 +40,10 @@ def format_text(r: dict) -> str:
     for j, t in enumerate(r["thresholds"]):
         vals = " ".join(f"{_fmt(r['columns'][c]['recall'][j]):>12}" for c in cols)
         lines.append(f"{t:>8.3f} {r['baseline'][j]:>7.3f} {vals}")
-    lines.append(f"{'mean':>8} {sum(r['baseline']) / len(r['baseline']):>7.3f} " + " ".join(f"{_fmt(r['columns'][c]['mean_recall']):>12}" for c in cols))
+    lines.append(
+        f"{'mean':>8} {sum(r['baseline']) / len(r['baseline']):>7.3f} "
+        + " ".join(f"{_fmt(r['columns'][c]['mean_recall']):>12}" for c in cols)
+    )
     lines.append(f"plot: {r['plot']}")
     return "\n".join(lines)
 

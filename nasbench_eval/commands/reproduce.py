@@ -11,15 +11,26 @@ from ..reproduce import REPRODUCTIONS, ReproductionContext, list_experiments, li
 def add_arguments(p):
     p.add_argument("name", nargs="?", help="table or experiment to reproduce (see --list)")
     p.add_argument("--list", action="store_true", help="list the reproducible tables and experiments and exit")
-    p.add_argument("--quick", action="store_true",
-                   help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the paper")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the paper",
+    )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--seeds", type=int_arg(1, 100), default=None,
                    help="seeds per row (default: the paper's, or our stated choice)")
-    p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=None,
-                   help="trained experiments only: Stage-1 epochs of every supernet instead of the paper's (the report states it)")
+    p.add_argument(
+        "--epochs",
+        type=int_arg(1, MAX_EPOCHS),
+        default=None,
+        help="trained experiments only: Stage-1 epochs of every supernet instead of the paper's (the report states it)",
+    )
     p.add_argument("--out", default=None, help="output folder (default out/reproduce/NAME, NAME-quick for quick runs)")
-    p.add_argument("--store", default=None, help="tables only: score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="tables only: score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
@@ -39,8 +50,16 @@ def run(args) -> dict:
             f"reproduce(): name=None is missing; expected one of {list(REPRODUCTIONS)} (or --list).")
     name = REPRODUCTIONS.get(args.name).name
     out = check_out_dir(args.out or f"out/reproduce/{name}{'-quick' if args.quick else ''}")  # before any work
-    ctx = ReproductionContext(out, device=args.device, data_dir=args.data_dir, quick=args.quick, seeds=args.seeds, epochs=args.epochs,
-                              store=args.store, progress=not args.no_progress)
+    ctx = ReproductionContext(
+        out,
+        device=args.device,
+        data_dir=args.data_dir,
+        quick=args.quick,
+        seeds=args.seeds,
+        epochs=args.epochs,
+        store=args.store,
+        progress=not args.no_progress,
+    )
     return run_reproduction(name, ctx)
 
 
@@ -50,7 +69,9 @@ def format_text(result: dict) -> str:
         width = max(len(t["name"]) for t in entries)
         lines = [f"{t['name']:<{width}}  {t['source']:<16} {t['title']}" for t in result["tables"]]
         lines += ["", "trained (supernets; --quick for a CPU-sized run, --epochs to shorten):"]
-        return "\n".join(lines + [f"{t['name']:<{width}}  {t['source']:<16} {t['title']}" for t in result["experiments"]])
+        return "\n".join(
+            lines + [f"{t['name']:<{width}}  {t['source']:<16} {t['title']}" for t in result["experiments"]]
+        )
     store = f"   store: {result['store']}" if "store" in result else ""
     written = f"\nwritten: {', '.join(result['files'].values())}{store}"
     return REPRODUCTIONS[result["reproduction"]].markdown(result) + written

@@ -10,7 +10,13 @@ from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_
 
 
 def add_arguments(p):
-    p.add_argument("--metrics", "--metric", dest="metric", required=True, help="comma-separated proxies or aliases, e.g. naswot,synflow,ntk,lr")
+    p.add_argument(
+        "--metrics",
+        "--metric",
+        dest="metric",
+        required=True,
+        help="comma-separated proxies or aliases, e.g. naswot,synflow,ntk,lr",
+    )
     add_scoring_arguments(p, default_sample=None)
     p.add_argument("--out", default="out/scores.csv", help="table to write (default out/scores.csv)")
 
@@ -32,9 +38,20 @@ def run(args) -> dict:
     per_proxy = {}
     for p in proxies:
         v = frame[p].to_numpy(dtype=np.float64)
-        per_proxy[p] = {"n_ok": int((frame[f"{p}_status"] == "ok").sum()), "n_failed": int((frame[f"{p}_status"] != "ok").sum()),
-                        "seconds": float(np.nansum(frame[f"{p}_seconds"])), "median": float(np.nanmedian(v[np.isfinite(v)])) if np.isfinite(v).any() else None}
-    return {"n_archs": len(indices), "dataset": args.dataset, "seed": args.seed, "proxies": per_proxy, "table": str(out), "store": store_path}
+        per_proxy[p] = {
+            "n_ok": int((frame[f"{p}_status"] == "ok").sum()),
+            "n_failed": int((frame[f"{p}_status"] != "ok").sum()),
+            "seconds": float(np.nansum(frame[f"{p}_seconds"])),
+            "median": float(np.nanmedian(v[np.isfinite(v)])) if np.isfinite(v).any() else None,
+        }
+    return {
+        "n_archs": len(indices),
+        "dataset": args.dataset,
+        "seed": args.seed,
+        "proxies": per_proxy,
+        "table": str(out),
+        "store": store_path,
+    }
 
 
 def format_text(r: dict) -> str:

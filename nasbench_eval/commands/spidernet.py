@@ -20,10 +20,19 @@ from .._validation import (
 from ..spidernet.config import STRATEGIES, SpiderNetConfig
 from ..spidernet.cycles import run_spidernet
 
-_CONFIG_FLAGS = {          # CLI dest -> SpiderNetConfig field
-    "cycles": "cycles", "mutations_per_cycle": "mutations_per_cycle", "epochs_per_cycle": "epochs_per_cycle",
-    "final_epochs": "final_epochs", "init_channels": "C", "reductions": "reductions", "vram_gb": "vram_gb",
-    "batch_size": "batch_size", "lr": "lr", "n_good": "n_good", "ntk_images": "ntk_images", "lrc_patches": "lrc_patches",
+_CONFIG_FLAGS = {  # CLI dest -> SpiderNetConfig field
+    "cycles": "cycles",
+    "mutations_per_cycle": "mutations_per_cycle",
+    "epochs_per_cycle": "epochs_per_cycle",
+    "final_epochs": "final_epochs",
+    "init_channels": "C",
+    "reductions": "reductions",
+    "vram_gb": "vram_gb",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "n_good": "n_good",
+    "ntk_images": "ntk_images",
+    "lrc_patches": "lrc_patches",
 }
 
 
@@ -53,7 +62,9 @@ def add_arguments(p):
                    help=f"Algorithm 1's LRC patches (default {d.lrc_patches}, 3 batches)")
     p.add_argument("--ablation", default="spidernet", choices=list(STRATEGIES),
                    help="spidernet, or random1..random4 of paper Table 1 (default spidernet)")
-    p.add_argument("--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead counts)")
+    p.add_argument(
+        "--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead counts)"
+    )
     p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
                    help="use a seeded subset of this many CIFAR-10 training images (quick runs)")
     p.add_argument("--test-images", type=int_arg(1, MAX_IMAGES),
@@ -75,9 +86,18 @@ def _config(args) -> SpiderNetConfig:
 def run(args) -> dict:
     config = _config(args)  # a bad combination of settings fails before anything is created
     out = check_out_dir(args.out)  # before training: a bad --out never costs the training
-    result = run_spidernet(out, config=config, ablation=args.ablation, reference=args.reference, seed=args.seed,
-                           device=args.device, n_train=args.train_images, n_test=args.test_images, data_dir=args.data_dir,
-                           progress=not args.quiet)
+    result = run_spidernet(
+        out,
+        config=config,
+        ablation=args.ablation,
+        reference=args.reference,
+        seed=args.seed,
+        device=args.device,
+        n_train=args.train_images,
+        n_test=args.test_images,
+        data_dir=args.data_dir,
+        progress=not args.quiet,
+    )
     s = result.summary
     keep = ("ablation", "seed", "config", "n_train", "n_test", "device", "test_acc", "n_params", "memory", "seconds",
             "mutations", "cycles", "architecture", "files", "provenance")

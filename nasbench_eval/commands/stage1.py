@@ -42,7 +42,9 @@ def add_arguments(p):
     p.add_argument("--cells-per-stage", type=int_arg(1, 20),
                    help="cells per stage N (5 as the benchmark, 2 as Laube & Zell)")
     p.add_argument("--channels", type=int_arg(1, 1024), dest="C", help="channels C of the first stage (default 16)")
-    p.add_argument("--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)")
+    p.add_argument(
+        "--space", default="full", choices=list(SUBSPACES), help="subspace: full, no_none, only_conv (default full)"
+    )
     p.add_argument("--dataset", default="cifar10", choices=list(DATASET_SPECS),
                    help="training images to split (default cifar10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
@@ -58,8 +60,15 @@ def add_arguments(p):
 
 
 def run(args) -> dict:
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "cells_per_stage": args.cells_per_stage,
-                 "C": args.C, "bias_depth": args.bias_depth, "split_epoch": args.split_epoch}
+    overrides = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "cells_per_stage": args.cells_per_stage,
+        "C": args.C,
+        "bias_depth": args.bias_depth,
+        "split_epoch": args.split_epoch,
+    }
     resolve_hparams(args.method, overrides)  # bad settings fail before the run folder is created
     out_dir = check_out_dir(args.out)  # before training: a bad --out never costs the training
 
@@ -97,10 +106,12 @@ def format_text(r: dict) -> str:
     cfg = r["config"]
     hp = cfg["hparams"]
     secs = r["seconds_per_epoch"]
-    return "\n".join([
-        f"{cfg['method']} seed {cfg['seed']} on {cfg['dataset']} ({cfg['space']} space, N={hp['cells_per_stage']}, C={hp['C']}, "
-        f"{cfg['n_train']} train / {cfg['n_valid']} valid images, {cfg['device']})",
-        f"{hp['epochs']} epochs, {sum(secs) / len(secs):.2f} s/epoch; final train loss {r['final_train_loss']:.4f}, "
-        f"acc {r['final_train_acc']:.2f}%",
-        f"run directory: {r['out']}",
-    ])
+    return "\n".join(
+        [
+            f"{cfg['method']} seed {cfg['seed']} on {cfg['dataset']} ({cfg['space']} space, N={hp['cells_per_stage']}, C={hp['C']}, "
+            f"{cfg['n_train']} train / {cfg['n_valid']} valid images, {cfg['device']})",
+            f"{hp['epochs']} epochs, {sum(secs) / len(secs):.2f} s/epoch; final train loss {r['final_train_loss']:.4f}, "
+            f"acc {r['final_train_acc']:.2f}%",
+            f"run directory: {r['out']}",
+        ]
+    )

@@ -16,7 +16,9 @@ def add_arguments(p):
                    help="seeds the draws, the perturb edge order and the batches (default 0)")
     p.add_argument("--samples", type=int_arg(1, 15625), default=100,
                    help="architectures drawn by valid / synflow / jacob_cov (default 100)")
-    p.add_argument("--baseline", choices=BASELINES, help="use a baseline supernet of spec §7.1 built from an rsps_biased run")
+    p.add_argument(
+        "--baseline", choices=BASELINES, help="use a baseline supernet of spec §7.1 built from an rsps_biased run"
+    )
     p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
                    help="BN recalibration passes per arch for valid (default 20; 0 = none)")
     p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
@@ -27,8 +29,12 @@ def add_arguments(p):
                    help="use only this many images of the train half (quick runs)")
     p.add_argument("--valid-images", type=int_arg(1, MAX_IMAGES),
                    help="use only this many images of the valid half (quick runs)")
-    p.add_argument("--finetune-epochs", type=int_arg(0, MAX_EPOCHS), default=0,
-                   help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions (default 0 = none; DARTS-PT: 5)")
+    p.add_argument(
+        "--finetune-epochs",
+        type=int_arg(0, MAX_EPOCHS),
+        default=0,
+        help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions (default 0 = none; DARTS-PT: 5)",
+    )
     p.add_argument("--finetune-lr", type=float_arg(0, MAX_LR, exclusive_minimum=True),
                    help="perturb: fine-tuning learning rate (default: the run's Stage-1 lr / 10)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
@@ -49,11 +55,28 @@ def run(args) -> dict:
         run_ = baseline_run(args.baseline, run_, seed=args.seed)
     bench = create_benchmark("nb201", data_dir=args.data_dir)
     gt = space_ground_truth(run_.config["space"], run_.config["dataset"], bench=bench)[1:]
-    res = run_selector(args.selector, run_, seed=args.seed, n_samples=args.samples, data=_data(args, run_), ground_truth=gt,
-                       finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr)
-    return {"run_dir": str(run_.path), "method": run_.config["method"], "baseline": args.baseline, "selector": args.selector,
-            "seed": args.seed, "space": run_.config["space"], "dataset": get_spec(run_.config["dataset"]).full,
-            **selection_truth(res.arch, bench=bench, space_truth=gt), "seconds": res.seconds, "trajectory": res.trajectory}
+    res = run_selector(
+        args.selector,
+        run_,
+        seed=args.seed,
+        n_samples=args.samples,
+        data=_data(args, run_),
+        ground_truth=gt,
+        finetune_epochs=args.finetune_epochs,
+        finetune_lr=args.finetune_lr,
+    )
+    return {
+        "run_dir": str(run_.path),
+        "method": run_.config["method"],
+        "baseline": args.baseline,
+        "selector": args.selector,
+        "seed": args.seed,
+        "space": run_.config["space"],
+        "dataset": get_spec(run_.config["dataset"]).full,
+        **selection_truth(res.arch, bench=bench, space_truth=gt),
+        "seconds": res.seconds,
+        "trajectory": res.trajectory,
+    }
 
 
 def format_text(r: dict) -> str:
@@ -61,8 +84,10 @@ def format_text(r: dict) -> str:
     if r["arch"] is None:
         return f"{r['selector']} on {r['method']}{base}: no selection (every score NaN)"
     accs = ", ".join(f"{d} {v:.2f}" for d, v in r["test_acc"].items())
-    return "\n".join([
-        f"{r['selector']} seed {r['seed']} on {r['method']}{base} ({r['space']} space): index {r['index']}  {r['arch']}",
-        f"test_acc@200: {accs}",
-        f"regret on {r['dataset']} ({r['space']} space): {r['regret']:.2f} points; selection took {r['seconds']:.2f} s",
-    ])
+    return "\n".join(
+        [
+            f"{r['selector']} seed {r['seed']} on {r['method']}{base} ({r['space']} space): index {r['index']}  {r['arch']}",
+            f"test_acc@200: {accs}",
+            f"regret on {r['dataset']} ({r['space']} space): {r['regret']:.2f} points; selection took {r['seconds']:.2f} s",
+        ]
+    )

@@ -51,7 +51,13 @@ def _dataset_entry(name: str, data_dir) -> dict:
     except DataNotFoundError as err:
         return {"found": False, "error": str(err)}
     path = found.path if found.kind.endswith("jpeg") else found.path.parent
-    return {"found": True, "format": found.kind, "path": str(path), "num_classes": spec.num_classes, "resolution": spec.resolution}
+    return {
+        "found": True,
+        "format": found.kind,
+        "path": str(path),
+        "num_classes": spec.num_classes,
+        "resolution": spec.resolution,
+    }
 
 
 def _table_entry(paths: tuple[str, ...], data_dir) -> dict:

@@ -77,7 +77,9 @@ def _check_labels_arg(labels) -> torch.Tensor:
     try:
         y = labels.detach().cpu() if isinstance(labels, torch.Tensor) else torch.as_tensor(np.array(labels))
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError("train_valid_split(): labels is not array-like; expected a 1-D array of class indices.") from err
+        raise InvalidParameterError(
+            "train_valid_split(): labels is not array-like; expected a 1-D array of class indices."
+        ) from err
     if y.ndim != 1 or y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
         raise InvalidParameterError(
             f"train_valid_split(): labels has shape {tuple(y.shape)} and dtype {y.dtype}; expected a 1-D array of integer class indices."
@@ -132,7 +134,9 @@ def _split_arrays(dataset, split, data_dir, root, *, caller: str) -> tuple[np.nd
     spec = get_spec(dataset, caller=caller)
     if split not in spec.splits:
         hint = " Use dataset='cifar10-valid' for a validation split of CIFAR-10." if dataset == "cifar10" else ""
-        raise InvalidParameterError(f"{caller}(): split={split!r} is not available for dataset={dataset!r}; expected one of {list(spec.splits)}.{hint}")
+        raise InvalidParameterError(
+            f"{caller}(): split={split!r} is not available for dataset={dataset!r}; expected one of {list(spec.splits)}.{hint}"
+        )
     located = locate(spec.source, data_dir=data_dir, root=root)
     part = "test" if split == "test" else "train"
     images, labels = read_part(located, part)
@@ -285,7 +289,9 @@ def _check_pool(pool, dataset: str, split: str, root, *, caller: str) -> str:
     return pool
 
 
-def _draw(spec: DatasetSpec, images, labels, pool, batch_size: int, seed: int, augment: bool, dev) -> tuple[torch.Tensor, torch.Tensor]:
+def _draw(
+    spec: DatasetSpec, images, labels, pool, batch_size: int, seed: int, augment: bool, dev
+) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(labels) if pool is None else len(pool), generator=g)[:batch_size].numpy()
     if pool is not None:

@@ -44,24 +44,41 @@ class Format:
 
 SOURCES: dict[str, tuple[Format, ...]] = {
     "cifar10": (
-        Format("cifar10-official", "cifar-10-batches-py", "data_batch_1",
-               ("cifar10/cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/data_batch_1"),
-               "extract the official CIFAR-10 python version (cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
-               "`nasbench-eval data add cifar10 FOLDER`"),
-        Format("cifar10-jpeg", "", "cifar10-jpeg.npz", ("cifar10/cifar10-jpeg.npz",),
-               "or put a cifar10/cifar10-jpeg.npz in a data folder"),
+        Format(
+            "cifar10-official",
+            "cifar-10-batches-py",
+            "data_batch_1",
+            ("cifar10/cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/data_batch_1"),
+            "extract the official CIFAR-10 python version (cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+            "`nasbench-eval data add cifar10 FOLDER`",
+        ),
+        Format(
+            "cifar10-jpeg",
+            "",
+            "cifar10-jpeg.npz",
+            ("cifar10/cifar10-jpeg.npz",),
+            "or put a cifar10/cifar10-jpeg.npz in a data folder",
+        ),
     ),
     "cifar100": (
-        Format("cifar100-official", "cifar-100-python", "train",
-               ("cifar100/cifar-100-python/train", "cifar-100-python/train"),
-               "extract the official CIFAR-100 python version (cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
-               "`nasbench-eval data add cifar100 FOLDER`"),
+        Format(
+            "cifar100-official",
+            "cifar-100-python",
+            "train",
+            ("cifar100/cifar-100-python/train", "cifar-100-python/train"),
+            "extract the official CIFAR-100 python version (cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+            "`nasbench-eval data add cifar100 FOLDER`",
+        ),
     ),
     "ImageNet16": (
-        Format("imagenet16-official", "ImageNet16", "train_data_batch_1",
-               ("ImageNet16/train_data_batch_1", "imagenet16/train_data_batch_1"),
-               "get NAS-Bench-201's ImageNet16 release (train_data_batch_1..10, val_data) and run "
-               "`nasbench-eval data add ImageNet16-120 FOLDER`"),
+        Format(
+            "imagenet16-official",
+            "ImageNet16",
+            "train_data_batch_1",
+            ("ImageNet16/train_data_batch_1", "imagenet16/train_data_batch_1"),
+            "get NAS-Bench-201's ImageNet16 release (train_data_batch_1..10, val_data) and run "
+            "`nasbench-eval data add ImageNet16-120 FOLDER`",
+        ),
     ),
 }
 """Source name -> its supported formats, in order of preference."""
@@ -112,7 +129,9 @@ def _locate_in_root(source: str, formats: tuple[Format, ...], root: Path) -> Loc
                 return Located(source, fmt.kind, path.resolve())
             tried.append(str(path))
     hints = "; ".join(f.hint for f in formats)
-    raise DataNotFoundError(f"{source} images not found under root={str(root)!r}; looked for: {'; '.join(tried)}. To get them: {hints}.")
+    raise DataNotFoundError(
+        f"{source} images not found under root={str(root)!r}; looked for: {'; '.join(tried)}. To get them: {hints}."
+    )
 
 
 def read_part(located: Located, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +151,9 @@ def _read_part_memo(kind: str, path: str, part: str, size: int, mtime_ns: int) -
 # ---- the CIFAR-10 JPEG mirror -------------------------------------------------------------------------
 def _read_jpeg_npz(path: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
     prefix = f"cifar10-jpeg-{_cache.content_digest(path)[:20]}"
-    arrays = _cache.load_cached(prefix, (f"{part}-images_u8", f"{part}-labels"))  # an entry is per array: read only this part
+    arrays = _cache.load_cached(
+        prefix, (f"{part}-images_u8", f"{part}-labels")
+    )  # an entry is per array: read only this part
     if arrays is None:
         arrays = {}
         with _open_npz(path) as z:
@@ -153,13 +174,19 @@ def _decode_part(z, part: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         jpeg, offsets, labels = z[f"{part}_jpeg"], z[f"{part}_offsets"], z[f"{part}_labels"]
     except KeyError as err:
-        raise CorruptDataError(f"{path}: array {err} is missing; expected {part}_jpeg, {part}_offsets, {part}_labels.") from err
+        raise CorruptDataError(
+            f"{path}: array {err} is missing; expected {part}_jpeg, {part}_offsets, {part}_labels."
+        ) from err
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise CorruptDataError(f"{path}: the {part} arrays cannot be read ({err}); the file is truncated or damaged, "
-                               "re-copy cifar10/cifar10-jpeg.npz from the mirror.") from err
+        raise CorruptDataError(
+            f"{path}: the {part} arrays cannot be read ({err}); the file is truncated or damaged, "
+            "re-copy cifar10/cifar10-jpeg.npz from the mirror."
+        ) from err
     n = len(labels)
     if offsets.shape != (n + 1,) or offsets[0] != 0 or offsets[-1] != len(jpeg) or (np.diff(offsets) <= 0).any():
-        raise CorruptDataError(f"{path}: {part}_offsets does not cut {part}_jpeg into {n} non-empty images; re-copy the file.")
+        raise CorruptDataError(
+            f"{path}: {part}_offsets does not cut {part}_jpeg into {n} non-empty images; re-copy the file."
+        )
     return decode_jpegs(jpeg, offsets, f"{path} ({part})"), _check_labels(labels, 10, f"{path} ({part}_labels)")
 
 
@@ -184,15 +211,23 @@ def _decode_one(data: bytes, where: str) -> np.ndarray:
 
 def _check_labels(labels, num_classes: int, where: str) -> np.ndarray:
     labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or (len(labels) and (labels.min() < 0 or labels.max() >= num_classes)):
-        raise CorruptDataError(f"{where}: labels are not integers in 0..{num_classes - 1}; the file is damaged or not this dataset.")
+    if (
+        labels.ndim != 1
+        or not np.issubdtype(labels.dtype, np.integer)
+        or (len(labels) and (labels.min() < 0 or labels.max() >= num_classes))
+    ):
+        raise CorruptDataError(
+            f"{where}: labels are not integers in 0..{num_classes - 1}; the file is damaged or not this dataset."
+        )
     return labels.astype(np.int64)
 
 
 # ---- official pickles ----------------------------------------------------------------------------------
 def _unpickle(path: Path) -> dict:
     if not path.is_file():
-        raise DataNotFoundError(f"{path} not found (the folder {path.parent} is incomplete); re-extract the official archive there.")
+        raise DataNotFoundError(
+            f"{path} not found (the folder {path.parent} is incomplete); re-extract the official archive there."
+        )
     obj = safe_pickle.load(path, encoding="latin1")
     if not isinstance(obj, dict):
         raise CorruptDataError(f"{path}: holds a {type(obj).__name__}; expected a dict with 'data' and labels.")
@@ -215,7 +250,9 @@ def _images_from_rows(entry: dict, label_key: str, resolution: int, path: Path) 
     return np.ascontiguousarray(images), labels
 
 
-def _read_cifar_official(folder: Path, files: list[str], label_key: str, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _read_cifar_official(
+    folder: Path, files: list[str], label_key: str, num_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     for name in files:
         x, y = _images_from_rows(_unpickle(folder / name), label_key, 32, folder / name)
@@ -241,7 +278,9 @@ def _read_imagenet16(marker: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
     files = _imagenet16_files(marker.parent, part)
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise DataNotFoundError(f"ImageNet16 {part} files missing: {', '.join(missing)}; copy NAS-Bench-201's complete ImageNet16 folder.")
+        raise DataNotFoundError(
+            f"ImageNet16 {part} files missing: {', '.join(missing)}; copy NAS-Bench-201's complete ImageNet16 folder."
+        )
     prefix = f"imagenet16-120-{part}-{_cache.stat_digest(files)[:20]}"
     cached = _cache.load_cached(prefix, ("images_u8", "labels"))
     if cached is not None:
@@ -253,7 +292,10 @@ def _read_imagenet16(marker: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
         keep = (y >= 1) & (y <= IMAGENET16_CLASSES)
         images.append(x[keep])
         labels.append(y[keep] - 1)
-    result = {"images_u8": np.concatenate(images), "labels": _check_labels(np.concatenate(labels), IMAGENET16_CLASSES, str(marker.parent))}
+    result = {
+        "images_u8": np.concatenate(images),
+        "labels": _check_labels(np.concatenate(labels), IMAGENET16_CLASSES, str(marker.parent)),
+    }
     _cache.save_cached(prefix, result)
     return result["images_u8"], result["labels"]
 

@@ -56,13 +56,22 @@ def _scaled(*values: float) -> tuple[float, float, float]:
 _CIFAR10_MEAN, _CIFAR10_STD = _scaled(125.3, 123.0, 113.9), _scaled(63.0, 62.1, 66.7)
 
 DATASET_SPECS: dict[str, DatasetSpec] = {
-    "cifar10-valid": DatasetSpec("cifar10-valid", "cifar10", 10, 32, _CIFAR10_MEAN, _CIFAR10_STD, 4, ("train", "valid", "test")),
+    "cifar10-valid": DatasetSpec(
+        "cifar10-valid", "cifar10", 10, 32, _CIFAR10_MEAN, _CIFAR10_STD, 4, ("train", "valid", "test")
+    ),
     "cifar10": DatasetSpec("cifar10", "cifar10", 10, 32, _CIFAR10_MEAN, _CIFAR10_STD, 4, ("train", "test")),
     "cifar100": DatasetSpec(
         "cifar100", "cifar100", 100, 32, _scaled(129.3, 124.1, 112.4), _scaled(68.2, 65.4, 70.4), 4, ("train", "test")
     ),
     "ImageNet16-120": DatasetSpec(
-        "ImageNet16-120", "ImageNet16", 120, 16, _scaled(122.68, 116.66, 104.01), _scaled(63.22, 61.26, 65.09), 2, ("train", "test")
+        "ImageNet16-120",
+        "ImageNet16",
+        120,
+        16,
+        _scaled(122.68, 116.66, 104.01),
+        _scaled(63.22, 61.26, 65.09),
+        2,
+        ("train", "test"),
     ),
 }
 """NB201 dataset name -> DatasetSpec, in the benchmark's dataset order."""

@@ -176,8 +176,14 @@ def _failed_x(x: np.ndarray, s_bad: np.ndarray) -> np.ndarray:
     return np.where(s_bad == np.inf, hi + pad, lo - pad)
 
 
-def plot_scatter(scores: Mapping[str, np.ndarray], y_true, path: str | os.PathLike, *, ylabel: str = "test accuracy (%)",
-                 title: str | None = None) -> Path:
+def plot_scatter(
+    scores: Mapping[str, np.ndarray],
+    y_true,
+    path: str | os.PathLike,
+    *,
+    ylabel: str = "test accuracy (%)",
+    title: str | None = None,
+) -> Path:
     """One scatter panel per score column: score (x) vs ground truth (y), Kendall tau-b in the panel title.
 
     A heavy-tailed score (nonzero magnitudes spanning more than `HEAVY_TAIL_DECADES` decades, e.g.

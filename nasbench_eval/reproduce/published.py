@@ -124,7 +124,10 @@ def _tf(table: str, col: str, dataset: str, mean: float, std: float, row: str = 
 def _tf_rs_row(table: str, dataset: str, n: int, acc: tuple, score: tuple, secs: tuple | None, acc_col: str) -> RowSpec:
     d, m, e = TF_TARGETS[dataset]
     row = f"N={n}" if table == "I" else ""
-    published = {"accuracy": _tf(table, acc_col, dataset, *acc, row), "score": _tf(table, "Score", dataset, *score, row)}
+    published = {
+        "accuracy": _tf(table, acc_col, dataset, *acc, row),
+        "score": _tf(table, "Score", dataset, *score, row),
+    }
     if secs is not None:
         published["elapsed_s"] = _tf(table, "Elapsed time", dataset, *secs, row)
     return RowSpec(
@@ -192,11 +195,45 @@ def _training_free_tables() -> list[TableSpec]:
     t5 = [_tf_rea_row("V", d, acc, sc) for d, sc, acc in _TF_TABLE5]
     q = ("accuracy", "score")
     return [
-        TableSpec("training-free-table1", "Random search with NASWOT, N = 10/100/1000", TF, "Table I", q, _with_proxy(t1, "nwot", "NASWOT"), TF_NOTES),
-        TableSpec("training-free-table2", "Random search with NASWOT", TF, "Table II", q, _with_proxy(t2, "nwot", "NASWOT"), TF_NOTES),
-        TableSpec("training-free-table3", "Random search with synflow", TF, "Table III", q, _with_proxy(t3, "synflow_log", "synflow"), TF_NOTES),
-        TableSpec("training-free-table4", "REA with NASWOT", TF, "Table IV", q, _with_proxy(t4, "nwot", "NASWOT"), TF_NOTES),
-        TableSpec("training-free-table5", "REA with synflow", TF, "Table V", q, _with_proxy(t5, "synflow_log", "synflow"), TF_NOTES),
+        TableSpec(
+            "training-free-table1",
+            "Random search with NASWOT, N = 10/100/1000",
+            TF,
+            "Table I",
+            q,
+            _with_proxy(t1, "nwot", "NASWOT"),
+            TF_NOTES,
+        ),
+        TableSpec(
+            "training-free-table2",
+            "Random search with NASWOT",
+            TF,
+            "Table II",
+            q,
+            _with_proxy(t2, "nwot", "NASWOT"),
+            TF_NOTES,
+        ),
+        TableSpec(
+            "training-free-table3",
+            "Random search with synflow",
+            TF,
+            "Table III",
+            q,
+            _with_proxy(t3, "synflow_log", "synflow"),
+            TF_NOTES,
+        ),
+        TableSpec(
+            "training-free-table4", "REA with NASWOT", TF, "Table IV", q, _with_proxy(t4, "nwot", "NASWOT"), TF_NOTES
+        ),
+        TableSpec(
+            "training-free-table5",
+            "REA with synflow",
+            TF,
+            "Table V",
+            q,
+            _with_proxy(t5, "synflow_log", "synflow"),
+            TF_NOTES,
+        ),
     ]
 
 
@@ -265,10 +302,15 @@ def _tag(method: str) -> str:
 def _tenas_table1() -> TableSpec:
     rows = []
     for col, dataset in enumerate(TE_TARGETS):
-        rows += [_te_row(meth, "published_only", col, dataset, tag=_tag(meth), note=why) for meth, why in _NOT_RUN.items()]
+        rows += [
+            _te_row(meth, "published_only", col, dataset, tag=_tag(meth), note=why) for meth, why in _NOT_RUN.items()
+        ]
         naswot = "NAS w.o. Training (Mellor et al., 2020)"
-        rs = {"params": MappingProxyType({"n_samples": TE_NASWOT_N}), "quick_params": MappingProxyType({"n_samples": 5}),
-              "seeds": TE_NASWOT_SEEDS}
+        rs = {
+            "params": MappingProxyType({"n_samples": TE_NASWOT_N}),
+            "quick_params": MappingProxyType({"n_samples": 5}),
+            "seeds": TE_NASWOT_SEEDS,
+        }
         rows.append(_te_row(naswot, "random_search", col, dataset, tag="NASWOT-v1", proxy="jacob_cov",
                             label=f"{naswot}: random search N=25 + jacob_cov", **rs))
         rows.append(_te_row(naswot, "random_search", col, dataset, tag="NASWOT-v2", proxy="nwot",

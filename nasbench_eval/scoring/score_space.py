@@ -137,8 +137,19 @@ def score_space(
         plan = contexts[proxy]["batch"]
         bkey = repr(plan)
         if bkey not in batches:
-            batches[bkey] = _shape_only_batch(dataset) if plan is None else proxy_batch(
-                dataset, plan["rows"], seed=seed, data_dir=data_dir, augment=plan["augment"], device=dev, pool=plan["pool"])
+            batches[bkey] = (
+                _shape_only_batch(dataset)
+                if plan is None
+                else proxy_batch(
+                    dataset,
+                    plan["rows"],
+                    seed=seed,
+                    data_dir=data_dir,
+                    augment=plan["augment"],
+                    device=dev,
+                    pool=plan["pool"],
+                )
+            )
         return batches[bkey]
 
     for proxy in dict.fromkeys(p for _, p in todo):  # missing or damaged images fail now, before any scoring
