@@ -94,7 +94,8 @@ def main(argv=None) -> int:
     write_json(Path(args.out), record)
     for name, r in results.items():
         print(
-            f"{name:<32} cpu {r['cpu_seconds']:.3f} s  wall {r['wall_seconds']:.3f} s  target {r['target_cpu_seconds']} s  "
+            f"{name:<32} cpu {r['cpu_seconds']:.3f} s  wall {r['wall_seconds']:.3f} s  target "
+            f"{r['target_cpu_seconds']} s  "
             f"{'ok' if r['meets_target'] else 'MISSED'}  heavy: {r['heavy_modules_imported'] or 'none'}"
         )
     print(f"wrote {args.out}")

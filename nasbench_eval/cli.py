@@ -24,17 +24,21 @@ from .exceptions import NasBenchEvalError
 COMMANDS = {
     "info": "versions, compute device, and where the benchmark tables and images were found",
     "query": "ground-truth accuracy and benchmark index of one architecture (index or official string)",
-    "data": "register datasets you have (add), convert official NATS-Bench / NAS-Bench-201 files (import), list what is found (info)",
+    "data": "register datasets you have (add), convert official NATS-Bench / NAS-Bench-201 files (import), list what "
+            "is found (info)",
     "correlate": "score architectures at init and correlate the scores with benchmark accuracy",
     "score": "score architectures (resumable, into the score store) and export a CSV table",
     "improvement": "improvement curve: mean ground truth of the archs kept after discarding the predicted-worst",
     "recall": "recall of the true top architectures by each score's top set, across test-error thresholds",
     "mass": "probability mass a per-edge architecture distribution puts on better archs, vs the uniform sampler",
-    "reproduce": "reproduce a published table or a trained experiment (list them with --list) and compare our numbers with the paper's",
-    "stage1": "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, drnas, spos)",
+    "reproduce": "reproduce a published table or a trained experiment (list them with --list) and compare our numbers "
+                 "with the paper's",
+    "stage1": "train an NB201 supernet with a Stage-1 method (rsps, rsps_biased, darts, darts_minus, gdas, snas, "
+              "drnas, spos)",
     "stage1_eval": "evaluate Stage-1 runs: Kendall tau, improvement, top-arch recall, sampling mass, self-consistency",
     "stage2": "Stage-2: select an architecture from a Stage-1 run (prune, valid, synflow, jacob_cov, perturb)",
-    "spidernet": "grow, train and test a SpiderNet on CIFAR-10 (Geada & McGough, Algorithm 2) or a Table 1 random ablation",
+    "spidernet": "grow, train and test a SpiderNet on CIFAR-10 (Geada & McGough, Algorithm 2) or a Table 1 random "
+                 "ablation",
 }
 """Subcommand module in nasbench_eval.commands -> its one-line help; the CLI name spells "_" as "-"."""
 
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(
-            "nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to resume.",
+            "nasbench-eval: interrupted; finished work is kept (score store, run directory), rerun the same command to "
+            "resume.",
             file=sys.stderr,
         )
         return 130

@@ -82,7 +82,8 @@ def find_data_file(relative, data_dir: str | os.PathLike | None = None) -> Path:
     wanted = " or ".join(n.as_posix() for n in names)
     raise DataNotFoundError(
         f"{wanted} not found; looked in: {'; '.join(tried)}. "
-        f"Pass --data-dir DIR or set ${ENV_VAR} to a folder holding {wanted}, or register it with `nasbench-eval data add`."
+        f"Pass --data-dir DIR or set ${ENV_VAR} to a folder holding {wanted}, or register it with `nasbench-eval data "
+        "add`."
     )
 
 

@@ -85,7 +85,8 @@ def _results_count(i: int, space: str, hp: str, dataset: str, seed: int, k: int)
         else {
             "name": "infer.shape.tiny",
             "channels": arch,
-            "genotype": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+            "genotype": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                        "|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
             "class_num": 10,
         }
     )

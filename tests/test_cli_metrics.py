@@ -20,7 +20,8 @@ def _run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def scores_frame(gt_bench):
-    """200 random archs: a noisy higher-is-better predictor, a noisy lower-is-better one, ground truth, a note column."""
+    """200 random archs: a noisy higher-is-better predictor, a noisy lower-is-better one, ground truth,
+    a note column."""
     rng = np.random.default_rng(0)
     acc = gt_bench.accuracies()
     idx = rng.choice(len(gt_bench), 200, replace=False)

@@ -398,7 +398,8 @@ def test_proxy_batch_is_device_independent(npz_dir):
 
 
 def test_default_pool_is_the_probe_set_whatever_else_is_installed(npz_dir):
-    """The package's probe set, not the user's files, backs the default CIFAR-10 batch: same batch with and without them."""
+    """The package's probe set, not the user's files, backs the default CIFAR-10 batch: same batch with and
+    without them."""
     assert default_pool("cifar10") == default_pool("cifar10-valid") == "probe"
     assert default_pool("cifar100") == default_pool("cifar10", "test") == default_pool("cifar10", root="x") == "full"
     with_files = proxy_batch("cifar10", 16, seed=4, data_dir=npz_dir, augment=True, device="cpu")
@@ -468,7 +469,7 @@ def test_describe_data_reports_found_and_missing(npz_dir):
     assert d["probe_set"]["images"] == 3000
 
 
-# ---- golden: the real mirror (decoded once per test session into the session's cache) --------------------------------------
+# ---- golden: the real mirror (decoded once per test session into the session's cache) --------------------------------
 @pytest.mark.slow
 def test_golden_mirror_decodes_to_balanced_cifar10_with_nb201_statistics(full_data):
     x, y = load_dataset("cifar10", "train", data_dir=full_data)  # decodes all 60,000 (~12 s on a busy core)

@@ -347,7 +347,8 @@ def test_cli_stage1_eval_uses_the_cache_and_rejects_bad_group_size(tiny_runs, fu
 
 @pytest.mark.gpu
 def test_gpu_batched_agrees_with_one_at_a_time(batches):
-    # cuDNN may pick other kernels for other row counts: logits agree to float tolerance, accuracies to one image at most
+    # cuDNN may pick other kernels for other row counts: logits agree to float tolerance, accuracies to
+    # one image at most
     valid, bn = ([(x.cuda(), y.cuda()) for x, y in part] for part in batches)
     net, archs = _supernet("full", bias_depth=1).cuda(), _archs("full")
     with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):

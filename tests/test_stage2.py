@@ -280,7 +280,7 @@ def test_selectors_reject_unknown_keywords_and_accept_the_shared_ones():
     assert run_selector("prune", run, seed=9, n_samples=3, finetune_epochs=2).arch == select_prune(run).arch
 
 
-# ----------------------------------------------------------------------------------------- perturb fine-tuning (DARTS-PT)
+# --------------------------------------------------------------------------------------- perturb fine-tuning (DARTS-PT)
 @pytest.fixture(scope="module")
 def small_data(halves):
     """One valid batch of 16 images: perturb's 30 mixed evaluations stay cheap."""

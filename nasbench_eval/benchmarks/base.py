@@ -129,9 +129,13 @@ class Benchmark(ABC):
             alt = [k for k in self.keys() if k[1:] == (metric, epochs)]
             hint = f" For {dataset} it holds {[f'{m}@{e}' for _, m, e in held]}." if held else ""
             if alt:
-                hint += f" {metric}@{epochs} is held for {' or '.join(f'dataset={d!r}' for d in sorted({k[0] for k in alt}))}."
+                hint += (
+                    f" {metric}@{epochs} is held for "
+                    f"{' or '.join(f'dataset={d!r}' for d in sorted({k[0] for k in alt}))}."
+                )
             raise InvalidParameterError(
-                f"{caller}(): dataset={dataset!r}, metric={metric!r}, epochs={epochs} is not held by the {self.name} benchmark.{hint}"
+                f"{caller}(): dataset={dataset!r}, metric={metric!r}, epochs={epochs} is not held by the {self.name} "
+                f"benchmark.{hint}"
             )
         return key
 
@@ -176,7 +180,8 @@ class Benchmark(ABC):
         return self.index_of(arch)
 
     def get_more_info(self, index, dataset: str, hp: str | int = "200") -> dict:
-        """NATS-Bench-shaped dict: ``{"test-accuracy": ..., "valid-accuracy": ..., "train-accuracy": ...}`` (held keys only)."""
+        """NATS-Bench-shaped dict: ``{"test-accuracy": ..., "valid-accuracy": ..., "train-accuracy": ...}``
+        (held keys only)."""
         info = self.info(index, dataset, int(hp))
         return {m.replace("_acc", "-accuracy"): v for m, v in info.accuracies.items()}
 

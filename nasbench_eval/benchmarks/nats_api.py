@@ -258,7 +258,8 @@ def resolve_archive(path: Path | None, space: str) -> tuple[Path, str]:
         looked = [str(path / META_FILE), *(str(path / s / META_FILE) for s in stems), str(full)]
         raise DataNotFoundError(
             f"OfficialBenchmark(): no NATS-Bench {space} archive in {path}; looked for {'; '.join(looked)}. "
-            f"Pass the extracted {BASE_NAMES[space]}-simple (or -full) folder, its parent, or the full .pickle.pbz2 file."
+            f"Pass the extracted {BASE_NAMES[space]}-simple (or -full) folder, its parent, or the full .pickle.pbz2 "
+            "file."
         )
     raise DataNotFoundError(
         f"OfficialBenchmark(): path={str(path)!r} does not exist; pass the extracted {BASE_NAMES[space]}-simple folder "
@@ -321,7 +322,8 @@ def import_official(
     out = Path(out_dir) / "nats" / f"{space}_accuracy.csv"
     if out.exists() and not overwrite:
         raise InvalidParameterError(
-            f"import_official(): out_dir={str(out_dir)!r} already holds {out}; pass overwrite=True (--force) to replace it."
+            f"import_official(): out_dir={str(out_dir)!r} already holds {out}; pass overwrite=True (--force) to "
+            "replace it."
         )
     bench = OfficialBenchmark(path, space)
     frame = bench.to_frame()

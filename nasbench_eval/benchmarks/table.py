@@ -106,14 +106,16 @@ class TableBenchmark(Benchmark):
         for col in ("index", "arch"):
             if col not in columns:
                 raise CorruptDataError(
-                    f"{where}: column {col!r} is missing; expected columns index, arch and {{dataset}}_{{metric}}_{{epochs}}ep."
+                    f"{where}: column {col!r} is missing; expected columns index, arch and "
+                    f"{{dataset}}_{{metric}}_{{epochs}}ep."
                 )
         if not any(COLUMN_RE.match(c) for c in columns):
             raise CorruptDataError(f"{where}: no accuracy columns; expected names like 'cifar10_test_acc_200ep'.")
         n = len(columns["arch"])
         if n_expected is not None and n != n_expected:
             raise CorruptDataError(
-                f"{where}: {n} rows; expected {n_expected} (one per {self.space} architecture). The file is truncated or not this space's table."
+                f"{where}: {n} rows; expected {n_expected} (one per {self.space} architecture). The file is truncated "
+                "or not this space's table."
             )
         if columns["index"] != [str(i) for i in range(n)]:
             raise CorruptDataError(
@@ -123,7 +125,8 @@ class TableBenchmark(Benchmark):
         empty, repeated = sum(not a for a in archs), n - len(set(archs))
         if empty or repeated:
             raise CorruptDataError(
-                f"{where}: column 'arch' has {empty} empty and {repeated} repeated strings; expected one distinct string per row."
+                f"{where}: column 'arch' has {empty} empty and {repeated} repeated strings; expected one distinct "
+                "string per row."
             )
         try:  # every string must parse: catches unknown ops and mangled rows, ~0.1 s for 15,625
             for text in archs if parse_archs else ():

@@ -132,7 +132,8 @@ def _fmt(v: float) -> str:
 def format_text(r: dict) -> str:
     lines = [f"{r['n_archs']} architectures, target {r['target']}, seed {r['seed']}", ""]
     lines.append(
-        f"{'metric':<12}{'n':>6}{'failed':>8}   {'kendall [95% CI]':<26}{'spearman [95% CI]':<26}{'pearson [95% CI]':<26}"
+        f"{'metric':<12}{'n':>6}{'failed':>8}   "
+        f"{'kendall [95% CI]':<26}{'spearman [95% CI]':<26}{'pearson [95% CI]':<26}"
     )
     for name, m in r["metrics"].items():
         if m["degenerate"]:

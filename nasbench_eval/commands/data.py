@@ -1,4 +1,5 @@
-"""`nasbench-eval data add|import|info`: register datasets you have, convert official benchmark files, show what is found.
+"""`nasbench-eval data add|import|info`: register datasets you have, convert official benchmark files,
+show what is found.
 
     nasbench-eval data add cifar100 ~/datasets/cifar-100-python [--copy] [--force]
     nasbench-eval data import --nats ~/.torch/NATS-sss-v1_0-50262-simple --space sss [--out DIR] [--force]

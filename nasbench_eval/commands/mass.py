@@ -19,13 +19,15 @@ from ..space import EDGES, OPS, Arch
 def add_arguments(p):
     p.add_argument(
         "alphas",
-        help='6x5 matrix (rows = edges in string order, columns = ops): .npy, or .json (a list of rows or {"alphas": rows})',
+        help='6x5 matrix (rows = edges in string order, columns = ops): .npy, or .json '
+             '(a list of rows or {"alphas": rows})',
     )
     p.add_argument(
         "--kind",
         default="softmax",
         choices=KINDS,
-        help="softmax: logits (DARTS alpha); dirichlet: concentrations (mean beta/sum); probs: probabilities (default softmax)",
+        help="softmax: logits (DARTS alpha); dirichlet: concentrations (mean beta/sum); probs: probabilities "
+             "(default softmax)",
     )
     p.add_argument("--dataset", default="cifar10", choices=DATASETS, help="ground-truth dataset (default cifar10)")
     p.add_argument("--epochs", type=int_arg(1, MAX_EPOCHS), default=200,
@@ -60,7 +62,8 @@ def read_alphas(path: str | Path) -> np.ndarray:
     shape = (len(EDGES), len(OPS))
     if arr.shape != shape:
         raise CorruptDataError(
-            f"mass: {str(path)!r} holds an array of shape {arr.shape}; expected shape {shape} (rows = edges, columns = ops {list(OPS)})."
+            f"mass: {str(path)!r} holds an array of shape {arr.shape}; expected shape {shape} "
+            f"(rows = edges, columns = ops {list(OPS)})."
         )
     if np.isnan(arr).any():
         raise CorruptDataError(f"mass: {str(path)!r} holds {int(np.isnan(arr).sum())} NaN entries; expected numbers.")
@@ -109,7 +112,8 @@ def run(args) -> dict:
 
 def format_text(r: dict) -> str:
     lines = [
-        f"{r['alphas']} ({r['kind']}) on {r['dataset']} ({r['epochs']} epochs): sum of probabilities {r['sum_probs']:.6f}",
+        f"{r['alphas']} ({r['kind']}) on {r['dataset']} ({r['epochs']} epochs): sum of probabilities "
+        f"{r['sum_probs']:.6f}",
         f"per-edge argmax: index {r['argmax_index']} {r['argmax_arch']} ({r['argmax_acc']:.2f}%)",
         f"{'T (%)':>8} {'mass':>8} {'uniform':>8}" + (f" {'biased':>8}" if "biased_mass" in r else ""),
     ]

@@ -14,7 +14,8 @@ def add_arguments(p):
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the paper",
+        help="small CPU-feasible run (fewer seeds, small N / images / epochs, cheap settings); NOT comparable to the "
+             "paper",
     )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--seeds", type=int_arg(1, 100), default=None,

@@ -118,8 +118,10 @@ def format_text(r: dict) -> str:
                      f"({row['seconds']:.1f} s)")
     lines += [
         f"architecture: {cells}",
-        f"test accuracy {r['test_acc']:.2f}%, {r['n_params'] / 1e6:.3f} M params, memory {mem['bytes'] / 2**30:.3f} GiB ({mem['kind']})",
-        f"wall time: search {sec['search']:.1f} s, final training {sec['final_training']:.1f} s, total {sec['total']:.1f} s",
+        f"test accuracy {r['test_acc']:.2f}%, {r['n_params'] / 1e6:.3f} M params, memory {mem['bytes'] / 2**30:.3f} "
+        f"GiB ({mem['kind']})",
+        f"wall time: search {sec['search']:.1f} s, final training {sec['final_training']:.1f} s, total "
+        f"{sec['total']:.1f} s",
         f"run folder: {Path(r['files']['result']).parent}",
     ]
     return "\n".join(lines)

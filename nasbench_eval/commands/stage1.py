@@ -108,9 +108,11 @@ def format_text(r: dict) -> str:
     secs = r["seconds_per_epoch"]
     return "\n".join(
         [
-            f"{cfg['method']} seed {cfg['seed']} on {cfg['dataset']} ({cfg['space']} space, N={hp['cells_per_stage']}, C={hp['C']}, "
+            f"{cfg['method']} seed {cfg['seed']} on {cfg['dataset']} ({cfg['space']} space, N={hp['cells_per_stage']}, "
+            f"C={hp['C']}, "
             f"{cfg['n_train']} train / {cfg['n_valid']} valid images, {cfg['device']})",
-            f"{hp['epochs']} epochs, {sum(secs) / len(secs):.2f} s/epoch; final train loss {r['final_train_loss']:.4f}, "
+            f"{hp['epochs']} epochs, {sum(secs) / len(secs):.2f} s/epoch; final train loss "
+            f"{r['final_train_loss']:.4f}, "
             f"acc {r['final_train_acc']:.2f}%",
             f"run directory: {r['out']}",
         ]

@@ -1,4 +1,5 @@
-"""`nasbench-eval stage1-eval DIR [DIR...]`: supernet-predicted accuracy vs ground truth, and the learned distribution's mass."""
+"""`nasbench-eval stage1-eval DIR [DIR...]`: supernet-predicted accuracy vs ground truth, and the learned
+distribution's mass."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def format_text(r: dict) -> str:
     for run in r["runs"]:
         cached = "" if run["predictions_cached"] is None else f"  ({run['predictions_cached']} cached)"
         lines.append(
-            f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I {run['improvement_at_k_min']:+.3f}  "
+            f"  {run['method']:<12} seed {run['seed']:<3} tau {run['kendall_tau']:+.3f}  I "
+            f"{run['improvement_at_k_min']:+.3f}  "
             f"mass {run['mean_mass']:.3f} ({run['mean_mass_baseline']:.3f})  {run['path']}{cached}"
         )
     s = r["summary"]

@@ -33,7 +33,8 @@ def add_arguments(p):
         "--finetune-epochs",
         type=int_arg(0, MAX_EPOCHS),
         default=0,
-        help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions (default 0 = none; DARTS-PT: 5)",
+        help="perturb: DARTS-PT fine-tuning epochs on the train half between edge decisions "
+             "(default 0 = none; DARTS-PT: 5)",
     )
     p.add_argument("--finetune-lr", type=float_arg(0, MAX_LR, exclusive_minimum=True),
                    help="perturb: fine-tuning learning rate (default: the run's Stage-1 lr / 10)")
@@ -86,8 +87,10 @@ def format_text(r: dict) -> str:
     accs = ", ".join(f"{d} {v:.2f}" for d, v in r["test_acc"].items())
     return "\n".join(
         [
-            f"{r['selector']} seed {r['seed']} on {r['method']}{base} ({r['space']} space): index {r['index']}  {r['arch']}",
+            f"{r['selector']} seed {r['seed']} on {r['method']}{base} ({r['space']} space): index {r['index']}  "
+            f"{r['arch']}",
             f"test_acc@200: {accs}",
-            f"regret on {r['dataset']} ({r['space']} space): {r['regret']:.2f} points; selection took {r['seconds']:.2f} s",
+            f"regret on {r['dataset']} ({r['space']} space): {r['regret']:.2f} points; selection took "
+            f"{r['seconds']:.2f} s",
         ]
     )

@@ -82,7 +82,8 @@ def _check_labels_arg(labels) -> torch.Tensor:
         ) from err
     if y.ndim != 1 or y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
         raise InvalidParameterError(
-            f"train_valid_split(): labels has shape {tuple(y.shape)} and dtype {y.dtype}; expected a 1-D array of integer class indices."
+            f"train_valid_split(): labels has shape {tuple(y.shape)} and dtype {y.dtype}; expected a 1-D array of "
+            "integer class indices."
         )
     return y.to(torch.int64)
 
@@ -135,7 +136,8 @@ def _split_arrays(dataset, split, data_dir, root, *, caller: str) -> tuple[np.nd
     if split not in spec.splits:
         hint = " Use dataset='cifar10-valid' for a validation split of CIFAR-10." if dataset == "cifar10" else ""
         raise InvalidParameterError(
-            f"{caller}(): split={split!r} is not available for dataset={dataset!r}; expected one of {list(spec.splits)}.{hint}"
+            f"{caller}(): split={split!r} is not available for dataset={dataset!r}; expected one of "
+            f"{list(spec.splits)}.{hint}"
         )
     located = locate(spec.source, data_dir=data_dir, root=root)
     part = "test" if split == "test" else "train"
@@ -162,7 +164,8 @@ def normalize(images_u8: torch.Tensor, dataset: str) -> torch.Tensor:
     spec = get_spec(dataset, caller="normalize")
     if images_u8.dtype != torch.uint8 or images_u8.ndim != 4 or images_u8.shape[-1] != 3:
         raise InvalidParameterError(
-            f"normalize(): images_u8 has dtype {images_u8.dtype} and shape {tuple(images_u8.shape)}; expected uint8 of shape (B, H, W, 3)."
+            f"normalize(): images_u8 has dtype {images_u8.dtype} and shape {tuple(images_u8.shape)}; expected uint8 of "
+            "shape (B, H, W, 3)."
         )
     x = images_u8.permute(0, 3, 1, 2).to(torch.float32).div_(255)
     mean = torch.tensor(spec.mean, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)

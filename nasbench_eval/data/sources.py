@@ -8,7 +8,7 @@
 
 Every reader returns ``(images_u8, labels)``: numpy uint8 of shape (N, H, W, 3) (RGB, HWC) and int64
 of shape (N,). Official pickles are read by `nasbench_eval.safe_pickle`, which runs no code from them.
-"""
+"""  # noqa: E501 -- markdown table rows cannot be wrapped
 from __future__ import annotations
 
 import functools
@@ -49,7 +49,8 @@ SOURCES: dict[str, tuple[Format, ...]] = {
             "cifar-10-batches-py",
             "data_batch_1",
             ("cifar10/cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/data_batch_1"),
-            "extract the official CIFAR-10 python version (cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+            "extract the official CIFAR-10 python version "
+            "(cifar-10-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
             "`nasbench-eval data add cifar10 FOLDER`",
         ),
         Format(
@@ -66,7 +67,8 @@ SOURCES: dict[str, tuple[Format, ...]] = {
             "cifar-100-python",
             "train",
             ("cifar100/cifar-100-python/train", "cifar-100-python/train"),
-            "extract the official CIFAR-100 python version (cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
+            "extract the official CIFAR-100 python version "
+            "(cifar-100-python.tar.gz, www.cs.toronto.edu/~kriz/cifar.html) and run "
             "`nasbench-eval data add cifar100 FOLDER`",
         ),
     ),

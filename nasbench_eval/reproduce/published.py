@@ -257,7 +257,8 @@ TE_TABLE1 = {
     "Optimal": ((94.37, None), (73.51, None), (47.31, None)),
 }
 _NOT_RUN = {
-    "ResNet (He et al., 2016)": "hand-designed network trained outside the benchmark (the benchmark's ResNet-like cell 1601 is a different network)",
+    "ResNet (He et al., 2016)": "hand-designed network trained outside the benchmark "
+                                "(the benchmark's ResNet-like cell 1601 is a different network)",
     "RSPS (Li & Talwalkar, 2020)": "needs supernet training (not a training-free method)",
     "ENAS (Pham et al., 2018)": "needs supernet training (not a training-free method)",
     "DARTS (1st) (Liu et al., 2018b)": "needs supernet training (not a training-free method)",

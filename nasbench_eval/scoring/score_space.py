@@ -2,8 +2,8 @@
 
 One fixed, seeded batch of real images per (proxy settings) is shared by every architecture
 (spec/proxies.md §2.1, common random numbers), drawn from the package's CIFAR-10 probe set by
-default (`nasbench_eval.data.proxy_batch`; ``pool="full"`` draws from the user's full split). Each finished score is committed to the store at
-once, so Ctrl-C loses nothing and a rerun skips what is done.
+default (`nasbench_eval.data.proxy_batch`; ``pool="full"`` draws from the user's full split). Each
+finished score is committed to the store at once, so Ctrl-C loses nothing and a rerun skips what is done.
 """
 from __future__ import annotations
 
@@ -101,8 +101,8 @@ def score_space(
         Show a progress bar with ETA on stderr.
     batched : bool, default=True
         Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
-        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to floating-point association
-        (spec §6.5). Each group's scores are committed when the group finishes.
+        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to
+        floating-point association (spec §6.5). Each group's scores are committed when the group finishes.
     pool : {"probe", "full"}, optional
         Where the image batches come from (see `nasbench_eval.data.proxy_batch`); default: the
         probe set for CIFAR-10, the full training split for the other datasets.
