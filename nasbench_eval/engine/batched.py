@@ -16,7 +16,7 @@ them with `score_arch`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -29,15 +29,10 @@ from ..proxies.ntk import ntk_weights
 from ..proxies.scoring import (RepeatPlan, build_for_proxy, check_image_batch, parse_arch, resolve_settings,
                                score_record)
 from ..proxies.synflow import synflow_weights
+from ..registry import Registry
 from ..space import Arch
 from .grouped import GroupedNetwork
 from .sizing import auto_group_size, iter_groups
-
-ENGINE_PROXIES = ("nwot", "synflow", "synflow_log", "ntk_cond", "lr_count")
-"""Canonical proxy keys the engine scores group-wise."""
-
-Kernel = Callable[[list, torch.Tensor, dict], list]
-"""``kernel(nets, x, options) -> raws``: per arch, what the proxy function returns for it alone."""
 
 
 # ---- per-proxy group kernels -------------------------------------------------------------------
@@ -196,10 +191,14 @@ def _lr_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[tuple[int, int]]
     return [(regions, len(x)) for regions in counts.tolist()]
 
 
-KERNELS: dict[str, Kernel] = {
-    "nwot": _nwot_kernel, "synflow": _synflow_kernel, "synflow_log": _synflow_kernel,
-    "ntk_cond": _ntk_kernel, "lr_count": _lr_kernel,
-}
+KERNELS = Registry("engine kernel", "engine kernels")
+"""Proxy key -> group kernel ``kernel(nets, x, options) -> raws``: per arch, what the proxy function returns for
+it alone (the proxy's own `finalize` turns it into a score)."""
+for _name, _kernel in (("nwot", _nwot_kernel), ("synflow", _synflow_kernel), ("synflow_log", _synflow_kernel),
+                       ("ntk_cond", _ntk_kernel), ("lr_count", _lr_kernel)):
+    KERNELS.add(_name, _kernel)
+ENGINE_PROXIES = tuple(KERNELS)
+"""The proxies the engine scores group-wise (every other proxy is scored one arch at a time)."""
 
 
 # ---- public API --------------------------------------------------------------------------------
