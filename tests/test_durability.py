@@ -188,7 +188,7 @@ def test_grid_killed_mid_run_keeps_finished_cells(tmp_path, full_data):
 
 # ---------------------------------------------------------------- read-only store and cache
 def test_a_read_only_store_is_reported_as_read_only_not_corrupt(tmp_path, monkeypatch, capsys, full_data):
-    from nasbench_eval import sqlite_file
+    from nasbench_eval.scoring import sqlite_file
     from nasbench_eval.scoring.store import ScoreStore
 
     path = tmp_path / "scores.sqlite"
