@@ -64,13 +64,6 @@ class DeviceSplit:
         for idx in order.split(batch_size):
             yield self.batch(idx, generator if augment else None)
 
-    def forever(
-        self, batch_size: int, generator: torch.Generator, *, augment: bool = True
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Shuffled batches epoch after epoch (for the architecture steps of DARTS-style methods)."""
-        while True:
-            yield from self.batches(batch_size, generator, augment=augment)
-
     def fixed_batches(
         self, batch_size: int, n_batches: int, *, seed: int, augment: bool = False
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:

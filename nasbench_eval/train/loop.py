@@ -172,7 +172,8 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
 
 
 class _BatchStream:
-    """`DeviceSplit.forever` as an object whose position can be saved: the same batches from the same draws."""
+    """Shuffled batches epoch after epoch (the architecture steps of DARTS-style methods), as an object whose
+    position can be saved in a checkpoint: each epoch draws its order from `generator` as `DeviceSplit.batches` does."""
 
     def __init__(self, split: DeviceSplit, batch_size: int, generator: torch.Generator):
         self.split, self.batch_size, self.g = split, batch_size, generator
