@@ -163,6 +163,7 @@ def test_supports_and_bad_input():
 
 def test_score_space_uses_engine_and_matches_sequential(monkeypatch):
     import nasbench_eval.scoring.score_space as module
+    import nasbench_eval.scoring.units as units
 
     archs, opts = ARCHS[:4], {"C": 4, "N": 1}
     seq = module.score_space(archs, ["synflow"], device="cpu", options=opts, progress=False, batched=False)
@@ -170,7 +171,7 @@ def test_score_space_uses_engine_and_matches_sequential(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("score_arch called for a batched proxy")
 
-    monkeypatch.setattr(module, "score_arch", forbidden)
+    monkeypatch.setattr(units, "score_arch", forbidden)
     bat = module.score_space(archs, ["synflow"], device="cpu", options=opts, progress=False)
     assert list(bat["synflow_status"]) == list(seq["synflow_status"])
     assert list(bat["synflow"]) == pytest.approx(list(seq["synflow"]), rel=1e-5)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-import nasbench_eval.scoring.score_space as score_space_module
+import nasbench_eval.scoring.units as units_module
 from nasbench_eval.exceptions import CorruptDataError, InvalidParameterError, UnknownNameError
 from nasbench_eval.scoring.score_space import resolve_proxies, score_space
 from nasbench_eval.space import all_archs
@@ -64,7 +64,7 @@ def test_scores_match_direct_calls_and_are_deterministic(tmp_path):
 
 
 def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch):
-    real = score_space_module.score_arch
+    real = units_module.score_arch
     calls = []
 
     def flaky(arch, name, *args, **kwargs):
@@ -73,13 +73,13 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch):
         calls.append((arch, name))
         return real(arch, name, *args, **kwargs)
 
-    monkeypatch.setattr(score_space_module, "score_arch", flaky)
+    monkeypatch.setattr(units_module, "score_arch", flaky)
     with ScoreStore(tmp_path / "s.sqlite") as store, pytest.raises(KeyboardInterrupt):
         score_space(ARCHS, ["params"], device="cpu", store=store, progress=False)
     with ScoreStore(tmp_path / "s.sqlite") as store:
         assert len(store) == 3  # the finished scores survived the interrupt
     monkeypatch.setattr(
-        score_space_module,
+        units_module,
         "score_arch",
         lambda arch, name, *a, **k: calls.append((arch, name)) or real(arch, name, *a, **k),
     )

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import MAX_PROXY_BATCH, SEED_MAX, check_in_file, check_int, int_arg
+from .._validation import MAX_PROXY_BATCH, SEED_MAX, check_in_file, check_int, float_arg, int_arg
 from ..benchmarks import DATASETS, Benchmark
 from ..exceptions import InvalidParameterError
+from ..executors.base import DEFAULT_THREADS, EXECUTORS, Executor, make_executor
 from ..scoring.store import ScoreStore
 
 
@@ -51,6 +52,35 @@ def add_scoring_arguments(p, *, default_sample: int | None, min_sample: int = 1)
         "--store", default=None, help="score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_executor_arguments(p)
+
+
+MAX_WORKERS = 4096
+
+
+def add_executor_arguments(p) -> None:
+    """--executor, --workers, --threads, --ray-address, --gpus-per-task (see `nasbench_eval.executors`)."""
+    p.add_argument("--executor", default="local", choices=EXECUTORS,
+                   help="local: processes on this machine (default); ray: tasks on a Ray cluster (extra [ray])")
+    p.add_argument("--workers", type=int_arg(1, MAX_WORKERS), default=None,
+                   help="parallel workers (default: local, one per available core, or per visible GPU with CUDA; "
+                        "ray, what the cluster fits); 1 scores in this process")
+    p.add_argument("--threads", type=int_arg(1, 1024), default=None,
+                   help=f"torch threads per worker (default {DEFAULT_THREADS}; scores are bit-identical across "
+                        "worker counts at one thread count)")
+    p.add_argument("--ray-address", default=None,
+                   help="--executor ray: auto (the cluster `ray start` runs here) or HOST:PORT (default: start a "
+                        "local Ray instance for this run)")
+    p.add_argument("--gpus-per-task", type=float_arg(0, 64), default=None,
+                   help="--executor ray: GPUs each task requests (default 1 with CUDA, else 0)")
+
+
+def open_executor(args) -> Executor:
+    """The executor the command's options ask for (close it, or use it in a ``with`` block)."""
+    if args.executor != "ray" and (args.ray_address is not None or args.gpus_per_task is not None):
+        raise InvalidParameterError("--ray-address and --gpus-per-task need --executor ray.")
+    return make_executor(args.executor, workers=args.workers, threads=args.threads or DEFAULT_THREADS,
+                         device=args.device, ray_address=args.ray_address, gpus_per_task=args.gpus_per_task)
 
 
 def read_arch_file(path: str, bench: Benchmark) -> list[int]:

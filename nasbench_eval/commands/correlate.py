@@ -14,7 +14,8 @@ from ..metrics import bootstrap_ci, kendall_tau, pearson_r, spearman_rho
 from ..metrics.plots import plot_scatter
 from ..proxies import get_proxy
 from ..scoring.score_space import resolve_proxies, score_space
-from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
+from ._scoring_args import (add_scoring_arguments, batch_pool, open_executor, open_store, proxy_options,
+                            select_indices)
 
 DEFAULT_METRICS = "naswot,synflow"
 DEFAULT_SAMPLE = 64
@@ -79,7 +80,7 @@ def run(args) -> dict:
     indices = select_indices(args, bench, default_sample=DEFAULT_SAMPLE, minimum=2)
     out = check_out_dir(args.out)  # before scoring: a bad --out never costs the scoring
     archs = [bench.arch_str(i) for i in indices]
-    with open_store(args) as store:
+    with open_store(args) as store, open_executor(args) as executor:
         frame = score_space(
             archs,
             proxies,
@@ -93,8 +94,9 @@ def run(args) -> dict:
             store=store,
             pool=batch_pool(args),
             progress=not args.no_progress,
+            executor=executor,
         )
-        store_path = str(store.path)
+        store_path, ran_on = str(store.path), executor.describe()
     gt_col = column_name(*target)
     frame.insert(0, "index", indices)
     frame[gt_col] = bench.accuracies(*target)[indices]
@@ -119,7 +121,7 @@ def run(args) -> dict:
         summary = {
             "dataset": args.dataset, "target": gt_col, "n_archs": len(indices), "seed": args.seed,
             "profile": args.profile, "metrics": results, "scores_file": str(out / "scores.csv"), "plot": str(scatter),
-            "store": store_path,
+            "store": store_path, "executor": ran_on,
         }
         write_json(out / "summary.json", summary)
     return summary

@@ -6,7 +6,8 @@ import numpy as np
 from .._validation import check_out_file, kept_on_failure
 from ..benchmarks import create_benchmark
 from ..scoring.score_space import resolve_proxies, score_space
-from ._scoring_args import add_scoring_arguments, batch_pool, open_store, proxy_options, select_indices
+from ._scoring_args import (add_scoring_arguments, batch_pool, open_executor, open_store, proxy_options,
+                            select_indices)
 
 
 def add_arguments(p):
@@ -26,11 +27,12 @@ def run(args) -> dict:
     bench = create_benchmark("nb201", data_dir=args.data_dir)
     indices = select_indices(args, bench, default_sample=None)
     out = check_out_file(args.out)  # before scoring: a bad --out never costs the scoring
-    with open_store(args) as store:
+    with open_store(args) as store, open_executor(args) as executor:
         frame = score_space([bench.arch_str(i) for i in indices], proxies, space=args.space, dataset=args.dataset,
                             seed=args.seed, device=args.device, profile=args.profile, options=proxy_options(args),
-                            data_dir=args.data_dir, store=store, progress=not args.no_progress, pool=batch_pool(args))
-        store_path = str(store.path)
+                            data_dir=args.data_dir, store=store, progress=not args.no_progress, pool=batch_pool(args),
+                            executor=executor)
+        store_path, ran_on = str(store.path), executor.describe()
     frame.insert(0, "index", indices)
     with kept_on_failure(f"the scores are kept in the score store {store_path}; rerun with a writable --out "
                          "to export them without scoring again"):
@@ -51,6 +53,7 @@ def run(args) -> dict:
         "proxies": per_proxy,
         "table": str(out),
         "store": store_path,
+        "executor": ran_on,
     }
 
 

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from .._validation import check_int
-from ..data import default_pool, get_spec, proxy_batch
+from ..data import default_pool
 from ..device import resolve_device
 from ..exceptions import InvalidParameterError
-from ..proxies import get_proxy, score_arch
+from ..executors.base import Executor
+from ..executors.local import LocalExecutor
+from ..proxies import get_proxy
 from ..proxies.scoring import resolve_settings, rows_needed, settings_key
 from .store import ScoreStore, StoredScore, score_key
+from .units import ScoreJob, default_group_size, plan_units, run_score_unit, unit_batch
 
 AUGMENTED = frozenset({"ntk_cond", "jacob_cov", "snip", "grasp", "grad_norm", "fisher", "plain"})
 """Proxies whose reference protocol draws crop+flip-augmented images (spec/proxies.md §4); NASWOT does not."""
@@ -61,12 +63,6 @@ def _batch_plan(proxy: str, *, dataset: str, seed: int, profile: str | None, opt
     }
 
 
-def _shape_only_batch(dataset: str) -> tuple[torch.Tensor, None]:
-    """A zero image of the dataset's shape: data-free proxies read only x.shape."""
-    res = get_spec(dataset).resolution
-    return torch.zeros(1, 3, res, res), None
-
-
 def score_space(
     archs: Sequence[str],
     proxies: Sequence[str] | str,
@@ -82,6 +78,7 @@ def score_space(
     progress: bool = True,
     batched: bool = True,
     pool: str | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Score every architecture in `archs` with every proxy.
 
@@ -106,6 +103,11 @@ def score_space(
     pool : {"probe", "full"}, optional
         Where the image batches come from (see `nasbench_eval.data.proxy_batch`); default: the
         probe set for CIFAR-10, the full training split for the other datasets.
+    executor : nasbench_eval.executors.Executor, optional
+        Runs the work units (`scoring.units`: one engine group, or one architecture); default: this
+        process, one by one (``LocalExecutor(workers=1)``). Results stream back and only this process
+        writes `store`. For one `seed`, scores are bit-identical for every executor and worker count at
+        the same torch thread count.
 
     Returns
     -------
@@ -131,29 +133,11 @@ def score_space(
         for a in archs
         if score_key(space=space, arch=a, dataset=dataset, proxy=p, context=contexts[p]) not in done
     ]
-    batches: dict[str, tuple] = {}
-
-    def batch_for(proxy):
-        plan = contexts[proxy]["batch"]
-        bkey = repr(plan)
-        if bkey not in batches:
-            batches[bkey] = (
-                _shape_only_batch(dataset)
-                if plan is None
-                else proxy_batch(
-                    dataset,
-                    plan["rows"],
-                    seed=seed,
-                    data_dir=data_dir,
-                    augment=plan["augment"],
-                    device=dev,
-                    pool=plan["pool"],
-                )
-            )
-        return batches[bkey]
-
+    job = ScoreJob(dataset, seed, str(dev), profile, None if data_dir is None else str(data_dir), per_proxy,
+                   {p: contexts[p]["batch"] for p in keys})
     for proxy in dict.fromkeys(p for _, p in todo):  # missing or damaged images fail now, before any scoring
-        batch_for(proxy)
+        unit_batch(job, proxy)
+    grouped = _engine_pairs(todo, dev) if batched and space == "tss" else set()
     bar = tqdm(total=len(archs) * len(keys), initial=len(archs) * len(keys) - len(todo), disable=not progress,
                desc="scoring", unit="score", mininterval=1.0, dynamic_ncols=True)
 
@@ -166,18 +150,12 @@ def score_space(
             store.put(key, space=space, arch=arch, dataset=dataset, proxy=proxy, context=contexts[proxy], score=stored)
         bar.update(1)
 
+    runner = executor if executor is not None else LocalExecutor(workers=1)
+    units = plan_units(job, todo, grouped, group_size=partial(default_group_size, job=job, workers=runner.workers))
     try:
-        if batched and space == "tss":
-            todo = _score_groupwise(
-                todo, batch_for, keep, dataset=dataset, seed=seed, device=dev, profile=profile, per_proxy=per_proxy
-            )
-        for arch, proxy in todo:
-            batch = batch_for(proxy)
-            t0 = time.perf_counter()
-            rec = score_arch(
-                arch, proxy, batch, dataset=dataset, seed=seed, device=dev, profile=profile, **per_proxy[proxy]
-            )
-            keep(arch, proxy, rec, time.perf_counter() - t0)
+        for i, results in runner.run(run_score_unit, units):  # only this process writes the store
+            for arch, rec, seconds in results:
+                keep(arch, units[i].proxy, rec, seconds)
     finally:
         bar.close()
     return _frame(archs, keys, space, dataset, contexts, done)
@@ -205,29 +183,13 @@ def _frame(archs, keys, space, dataset, contexts, done) -> pd.DataFrame:
     return frame
 
 
-# ---- group-wise dispatch to the batched engine (nasbench_eval.engine) ---------------------------
+# ---- which pairs go to the batched engine (nasbench_eval.engine) ---------------------------------
 CPU_BATCHED = frozenset({"synflow", "synflow_log", "lr_count"})
 """Engine proxies batched on the CPU too (measured faster there; nwot/ntk_cond grouped convs are slower on CPU)."""
 
 
-def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, per_proxy) -> list:
-    """Score the (arch, proxy) pairs the engine supports group by group; return the pairs left over.
+def _engine_pairs(todo, device) -> set:
+    """The (arch, proxy) pairs of `todo` the batched engine scores on `device`."""
+    from ..engine import supports
 
-    `keep(arch, proxy, record, seconds)` stores each record as soon as its group finishes (seconds =
-    the group's wall time / its size). Groups come from `engine.iter_score_groups`.
-    """
-    from ..engine import iter_score_groups, supports
-
-    rest, by_proxy = [], {}
-    for arch, proxy in todo:
-        if supports(proxy, arch) and (device.type == "cuda" or proxy in CPU_BATCHED):
-            by_proxy.setdefault(proxy, []).append(arch)
-        else:
-            rest.append((arch, proxy))
-    for proxy, archs in by_proxy.items():
-        groups = iter_score_groups(archs, proxy, batch_for(proxy), dataset=dataset, seed=seed, device=device,
-                                   profile=profile, caller="score_space", **per_proxy[proxy])
-        for group, recs, seconds in groups:
-            for arch, rec in zip(group, recs):
-                keep(arch, proxy, rec, seconds / len(group))
-    return rest
+    return {(a, p) for a, p in todo if supports(p, a) and (device.type == "cuda" or p in CPU_BATCHED)}
