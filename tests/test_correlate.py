@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-import nasbench_eval.scoring.score_space as score_space_module
+import nasbench_eval.scoring.units as units_module
 from nasbench_eval.cli import main
 from nasbench_eval.metrics import kendall_tau
 
@@ -38,12 +38,12 @@ def test_correlate_writes_scores_plot_and_summary(capsys, tmp_path, full_bench):
     def must_not_score(*args, **kwargs):
         raise AssertionError("rerun recomputed a stored score")
 
-    score_space_module_score = score_space_module.score_arch
-    score_space_module.score_arch = must_not_score
+    real = units_module.score_arch
+    units_module.score_arch = must_not_score
     try:
         code2, obj2, _ = run_json(capsys, argv)
     finally:
-        score_space_module.score_arch = score_space_module_score
+        units_module.score_arch = real
     assert code2 == 0 and obj2["metrics"]["params"]["kendall"] == m["kendall"]
 
 

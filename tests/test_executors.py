@@ -80,7 +80,8 @@ def test_pool_that_keeps_dying_is_a_clear_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(local, "MAX_RESTARTS", 0)
     ex = LocalExecutor(workers=2, threads=1)
-    with CountingStore(tmp_path / "s.sqlite", on_put=lambda n: n == 1 and os.kill(ex.worker_pids()[0], signal.SIGKILL)) as s:
+    kill_first = lambda n: n == 1 and os.kill(ex.worker_pids()[0], signal.SIGKILL)  # noqa: E731
+    with CountingStore(tmp_path / "s.sqlite", on_put=kill_first) as s:
         with pytest.raises(ExecutorError, match="rerun to resume"):
             _scores(ex, s, batched=False)
         kept = len(s)
@@ -130,3 +131,20 @@ def test_killed_ray_worker_is_retried_without_duplicates(ray_cluster, tmp_path, 
         frame = _scores(ex, store, batched=False)
         _check_complete(store, frame, reference)
     assert killed
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--workers", "0"], "--workers: '0' is out of range"),
+    (["--workers", "2.5"], "--workers: '2.5' is not an integer"),
+    (["--threads", "0"], "--threads: '0' is out of range"),
+    (["--executor", "slurm"], "invalid choice: 'slurm'"),
+    (["--gpus-per-task", "-1", "--executor", "ray"], "--gpus-per-task: '-1' is out of range"),
+    (["--ray-address", "auto"], "--ray-address and --gpus-per-task need --executor ray"),
+])
+def test_bad_executor_options_fail_in_one_line(capsys, tmp_path, argv, fragment):
+    from nasbench_eval.cli import main
+
+    code = main(["score", "--metric", "params", "--sample", "2", "--device", "cpu", "--out", str(tmp_path / "s.csv"),
+                 "--store", str(tmp_path / "s.sqlite"), *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .._validation import MAX_EPOCHS, check_out_dir, int_arg
 from ..exceptions import InvalidParameterError
 from ..reproduce import REPRODUCTIONS, ReproductionContext, list_experiments, list_tables, run_reproduction
+from ._scoring_args import add_executor_arguments, open_executor
 
 
 def add_arguments(p):
@@ -33,6 +34,7 @@ def add_arguments(p):
         help="tables only: score store SQLite file (default: $NASBENCH_EVAL_CACHE/scores.sqlite)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    add_executor_arguments(p)
 
 
 def _listing() -> dict:
@@ -51,17 +53,11 @@ def run(args) -> dict:
             f"reproduce(): name=None is missing; expected one of {list(REPRODUCTIONS)} (or --list).")
     name = REPRODUCTIONS.get(args.name).name
     out = check_out_dir(args.out or f"out/reproduce/{name}{'-quick' if args.quick else ''}")  # before any work
-    ctx = ReproductionContext(
-        out,
-        device=args.device,
-        data_dir=args.data_dir,
-        quick=args.quick,
-        seeds=args.seeds,
-        epochs=args.epochs,
-        store=args.store,
-        progress=not args.no_progress,
-    )
-    return run_reproduction(name, ctx)
+    with open_executor(args) as executor:
+        ctx = ReproductionContext(out, device=args.device, data_dir=args.data_dir, quick=args.quick, seeds=args.seeds,
+                                  epochs=args.epochs, store=args.store, progress=not args.no_progress,
+                                  executor=executor)
+        return run_reproduction(name, ctx)
 
 
 def format_text(result: dict) -> str:

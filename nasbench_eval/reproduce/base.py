@@ -41,6 +41,8 @@ class ReproductionContext:
         Tables: the score store SQLite file (None: ``$NASBENCH_EVAL_CACHE/scores.sqlite``).
     progress : bool
         tqdm bars on stderr.
+    executor : nasbench_eval.executors.Executor or None
+        Tables: runs the scoring units (None: this process).
     """
 
     out: Path
@@ -51,6 +53,7 @@ class ReproductionContext:
     epochs: int | None = None
     store: object = None
     progress: bool = True
+    executor: object = None
 
     def __post_init__(self):
         self.out = Path(self.out)

@@ -39,7 +39,8 @@ def table_reproduction(table: TableSpec) -> Reproduction:
         bench = create_benchmark("nb201", data_dir=ctx.data_dir)
         with ScoreStore(ctx.store) as store:
             result = run_table(table, RunContext(bench=bench, store=store, device=ctx.device, data_dir=ctx.data_dir,
-                                                 quick=ctx.quick, seeds=ctx.seeds, progress=ctx.progress))
+                                                 quick=ctx.quick, seeds=ctx.seeds, progress=ctx.progress,
+                                                 executor=ctx.executor))
             result["store"] = str(store.path)
         return result
 

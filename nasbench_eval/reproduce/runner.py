@@ -56,6 +56,7 @@ class RunContext:
     quick: bool = False
     seeds: int | None = None
     progress: bool = False
+    executor: object = None
     scores: dict = field(default_factory=dict)
 
     def n_seeds(self, row: RowSpec) -> int:
@@ -97,7 +98,8 @@ class LazyScores:
             options = QUICK_PROXY_OPTIONS.get(self.proxy) if self.ctx.quick else None
             frame = score_space([self.ctx.bench.arch_str(int(i)) for i in todo], self.proxy, dataset=self.dataset,
                                 seed=self.seed, device=self.ctx.device, options=options, data_dir=self.ctx.data_dir,
-                                store=self.ctx.store, progress=self.ctx.progress)
+                                store=self.ctx.store, progress=self.ctx.progress,
+                                executor=self.ctx.executor)
             self.values[todo] = frame[self.proxy].to_numpy(dtype=np.float64)
             self.done[todo] = True
         return self.values[idx]
