@@ -82,8 +82,9 @@ class LocalExecutor(Executor):
     def _run_pool(self, fn, pending: dict) -> Iterator[tuple[int, object]]:
         """Submit `pending` (index -> payload) to a fresh pool; yield and drop each unit as it finishes."""
         ctx = _context()
+        slots = ctx.Value("i") if self.gpus else None  # hands out GPU indices to the workers
         self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(pending)), mp_context=ctx,
-                                         initializer=_init_worker, initargs=(self.threads, self.gpus, ctx.Value("i")))
+                                         initializer=_init_worker, initargs=(self.threads, self.gpus, slots))
         futures = {self._pool.submit(fn, payload): i for i, payload in pending.items()}
         try:
             while futures:
@@ -97,15 +98,20 @@ class LocalExecutor(Executor):
                 for future in done:
                     if future in futures:
                         future.result()  # raises BrokenProcessPool: the caller starts a fresh pool
-        except BaseException:
+        except BaseException:  # Ctrl-C, a unit's own error, a broken pool: stop the workers now
             self.close(cancel=True)
             raise
-        self.close()
+        self.close(cancel=False)
 
     def close(self, cancel: bool = True) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        """Shut the pool down; `cancel`: drop queued units and terminate the workers instead of waiting."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if cancel:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=cancel)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the current pool's workers (empty in-process or between runs)."""
