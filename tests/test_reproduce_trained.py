@@ -13,6 +13,7 @@ import torch
 
 from nasbench_eval.cli import main
 from nasbench_eval.exceptions import InvalidParameterError
+from nasbench_eval.executors.local import LocalExecutor
 from nasbench_eval.reproduce import interchoice, list_experiments, pup_table2
 from nasbench_eval.reproduce.base import ReproductionContext, reduction_note
 from nasbench_eval.reproduce.grid import GridResult, GridSpec, applicable_selectors, run_grid, summarize_grid
@@ -31,10 +32,12 @@ def halves():
 
 @pytest.fixture(scope="module")
 def two_grids(halves, full_bench, tmp_path_factory):
-    """The same tiny grid (darts + the rsps_biased baselines, one seed) run into two folders."""
+    """The same tiny grid (darts + the rsps_biased baselines, one seed) run into two folders: trainings in this
+    process, then in two worker processes (one torch thread each in both)."""
     spec = GridSpec(**TINY_GRID)
     dirs = tmp_path_factory.mktemp("grid_a"), tmp_path_factory.mktemp("grid_b")
-    return spec, [run_grid(spec, d, device="cpu", bench=full_bench, data=halves, progress=False) for d in dirs]
+    return spec, [run_grid(spec, d, device="cpu", bench=full_bench, data=halves, progress=False,
+                           executor=LocalExecutor(workers=w, threads=1)) for d, w in zip(dirs, (1, 2))]
 
 
 def _cells_without_time(result: GridResult) -> list[dict]:

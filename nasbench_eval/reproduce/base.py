@@ -42,7 +42,7 @@ class ReproductionContext:
     progress : bool
         tqdm bars on stderr.
     executor : nasbench_eval.executors.Executor or None
-        Tables: runs the scoring units (None: this process).
+        Runs the work units: tables' scoring units, the [PUP] grid's trainings (None: this process).
     """
 
     out: Path

@@ -215,10 +215,15 @@ def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
     return obj, True
 
 
+def has_run(run_dir: Path) -> bool:
+    """Whether `run_dir` holds a complete saved run."""
+    return all((run_dir / f).is_file() for f in RUN_FILES)
+
+
 def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
     """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically,
     (`run_dir`, True)."""
-    if all((run_dir / f).is_file() for f in RUN_FILES):
+    if has_run(run_dir):
         return run_dir, False
     tmp = run_dir.with_name(run_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -226,6 +231,37 @@ def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
     save_run(train(), tmp)
     os.replace(tmp, run_dir)
     return run_dir, True
+
+
+@dataclass(frozen=True)
+class TrainUnit:
+    """One Stage-1 training of a grid, as an executor work unit: train, save into `folder` (a fresh
+    ``.partial`` folder the driver renames into place). `data` is None to load the halves in the worker."""
+
+    method: str
+    seed: int
+    spec: GridSpec
+    device: str | None
+    data_dir: str | None
+    data: tuple | None
+    folder: str
+
+
+@functools.lru_cache(maxsize=2)
+def _halves(dataset: str, n_train, n_valid, device, data_dir):
+    return load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=device, data_dir=data_dir)
+
+
+def train_unit(unit: TrainUnit) -> str:
+    """Run `unit` (in whichever process the executor chose); returns the folder it saved the run to."""
+    s = unit.spec
+    data = unit.data or _halves(s.dataset, s.n_train, s.n_valid, unit.device, unit.data_dir)
+    truth = space_ground_truth(s.space, s.dataset, data_dir=unit.data_dir)[1:]
+    folder = Path(unit.folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    save_run(train_stage1(unit.method, seed=unit.seed, dataset=s.dataset, space=s.space, device=unit.device,
+                          hparams=s.hparams_of(unit.method), data=data, ground_truth=truth), folder)
+    return unit.folder
 
 
 def run_summary(run_dir: Path) -> dict:
@@ -296,6 +332,24 @@ class _Grid:
         self.bar.update(1)
 
     # ---- units of work
+    def train_missing(self, executor) -> None:
+        """Train every (method, seed) run the grid needs and lacks through `executor`, in parallel where it
+        has workers; only this process moves a finished run into ``runs/`` (atomically)."""
+        s = self.spec
+        keys = [(m, seed) for seed in s.seeds for m in (*s.methods, *((BASELINE_METHOD,) if s.baselines else ()))]
+        todo = [(m, seed) for m, seed in keys if not has_run(self.out / "runs" / f"{m}_s{seed}")]
+        if not todo:
+            return
+        device = None if self.device is None else str(self.device)
+        data_dir = None if self.data_dir is None else str(self.data_dir)
+        units = [TrainUnit(m, seed, s, device, data_dir, self._data,
+                           str(self.out / "runs" / f"{m}_s{seed}.partial")) for m, seed in todo]
+        for i, folder in executor.run(train_unit, units):
+            run_dir = self.out / "runs" / f"{units[i].method}_s{units[i].seed}"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            os.replace(folder, run_dir)
+            self.computed["train"] += 1  # the bar moves when the loop below reaches the run
+
     def train(self, method: str, seed: int) -> tuple[str, Path]:
         key = f"{method}_s{seed}"
         s = self.spec
@@ -359,7 +413,7 @@ def _loader(run_dir: Path, device) -> Callable[[], LoadedRun]:
 
 
 def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_dir=None, bench=None, data=None,
-             progress: bool = True) -> GridResult:
+             progress: bool = True, executor=None) -> GridResult:
     """Run (or resume) a grid; each finished unit is on disk before the next starts.
 
     Parameters
@@ -375,6 +429,9 @@ def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_di
         Preloaded train / valid halves (tests); default loaded on first need from `spec`.
     progress : bool, default=True
         A tqdm bar on stderr over all units (trainings, Stage-1 evaluations, cells).
+    executor : nasbench_eval.executors.Executor, optional
+        Runs the missing Stage-1 trainings first, each a work unit (`train_unit`), in parallel where the
+        executor has workers; default: one after another in this process, as each is needed.
 
     Returns
     -------
@@ -384,6 +441,8 @@ def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_di
     g = _Grid(spec, out, device=device, data_dir=data_dir, bench=bench, data=data, progress=progress)
     cells, stage1, runs = [], {}, {}
     try:
+        if executor is not None:
+            g.train_missing(executor)
         for seed in spec.seeds:
             trained = {m: g.train(m, seed) for m in spec.methods}
             stage1.update(g.stage1_quality(seed, trained))

@@ -146,7 +146,8 @@ def _reliance(summary: dict) -> list[dict]:
 def run(ctx: ReproductionContext) -> dict:
     """Run (or resume) the grid in ``ctx.work`` and compare it with [PUP] Table 2."""
     spec = _spec(ctx)
-    grid = run_grid(spec, ctx.work, device=ctx.device, data_dir=ctx.data_dir, progress=ctx.progress)
+    grid = run_grid(spec, ctx.work, device=ctx.device, data_dir=ctx.data_dir, progress=ctx.progress,
+                    executor=ctx.executor)
     summary = summarize_grid(grid)
     paper_epochs = {"Stage-1 methods": METHODS["darts"].defaults["epochs"], BASELINE_METHOD: BASELINE_EPOCHS}
     return {
