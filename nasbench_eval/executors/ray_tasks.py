@@ -12,6 +12,8 @@ from .base import DEFAULT_THREADS, Executor, ExecutorError, available_cores
 
 MAX_RETRIES = 3
 """Times Ray reruns a task whose worker process or node died."""
+WAIT_SECONDS = 0.5
+"""Longest blocking `ray.wait`: Ctrl-C is only seen between waits (a wait without timeout never sees it)."""
 
 
 def _call(fn: Callable, threads: int, payload):
@@ -78,7 +80,7 @@ class RayExecutor(Executor):
                 while queue and len(running) < self.workers:
                     i, payload = queue.pop()
                     running[task.remote(fn, self.threads, payload)] = i
-                ready, _ = ray.wait(list(running), num_returns=1)
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_SECONDS)
                 for ref in ready:
                     i = running.pop(ref)
                     try:
