@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from .base import DEFAULT_THREADS, Executor, ExecutorError, default_workers, torch_count, torch_threads, visible_gpus
 
+PRELOAD = ["torch", "nasbench_eval.scoring.units", "nasbench_eval.engine"]
+"""Imported once by the forkserver; every worker forks with them loaded."""
 MAX_RESTARTS = 3
 """Fresh pools after a worker died, per `run`, before giving up with ExecutorError."""
 
@@ -29,7 +32,7 @@ def _context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["torch", "nasbench_eval.scoring.units"])
+    ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
@@ -57,6 +60,8 @@ class LocalExecutor(Executor):
         self.gpus = visible_gpus(device) if self.workers > 1 else 0
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
+        if self.workers > 1 and _context().get_start_method() == "forkserver":
+            multiprocessing.forkserver.ensure_running()  # its imports overlap the caller's own set-up
 
     def run(self, fn: Callable, payloads: Sequence) -> Iterator[tuple[int, object]]:
         if self.workers == 1 or len(payloads) <= 1:
