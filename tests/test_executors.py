@@ -148,3 +148,28 @@ def test_bad_executor_options_fail_in_one_line(capsys, tmp_path, argv, fragment)
                  "--store", str(tmp_path / "s.sqlite"), *argv])
     err = capsys.readouterr().err
     assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch):
+    from nasbench_eval.executors import base
+
+    monkeypatch.setattr(base.os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    assert base.available_cores() == 3 == base.default_workers("cpu") == LocalExecutor(device="cpu").workers
+    assert LocalExecutor(device="cpu").threads == 1
+
+
+def test_cli_workers_give_the_same_table(capsys, tmp_path):
+    import json
+
+    from nasbench_eval.cli import main
+
+    tables = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.csv"
+        code = main(["score", "--metric", "params,lr", "--sample", "5", "--device", "cpu", "--out", str(out),
+                     "--store", str(tmp_path / f"s{workers}.sqlite"), "--workers", workers, "--json", "--no-progress"])
+        assert code == 0
+        assert json.loads(capsys.readouterr().out)["executor"]["workers"] == int(workers)
+        frame = pd.read_csv(out)
+        tables.append(frame.drop(columns=[c for c in frame.columns if c.endswith("_seconds")]))
+    _assert_identical(tables[1], tables[0])
