@@ -6,7 +6,9 @@ scores must be bit-identical across all of them (recorded as ``identical``). Per
 time per unit of 400 units that do nothing (``abs(i)``), workers already started; start-up is the time to
 a first finished unit (local: forkserver importing torch, then 2 workers; ray: `ray.init` of a local
 instance, then its workers). Target (issue 17):
-process pool, 2 workers >= 1.7x one worker.
+process pool, 2 workers >= 1.7x one worker. On a shared machine each timed run first waits (``--wait-quiet``)
+until no other non-niced process is busy, and records how many cores other processes took while it ran
+(``other_cores_during``): a run beside a busy neighbour is not a scaling figure.
 
     python benchmarks/executor_scaling.py [--archs 64] [--executors local,ray]
 """
@@ -17,6 +19,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from _quiet import ForeignMeter, wait_quiet
 
 from nasbench_eval._json import write_json
 from nasbench_eval.benchmarks import create_benchmark
@@ -31,10 +35,12 @@ TARGET = 1.7
 NOOP_TASKS = 400
 
 
-def _time_scoring(executor, archs) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    frame = score_space(archs, PROXIES, device="cpu", progress=False, executor=executor)
-    return time.perf_counter() - t0, frame.drop(columns=[c for c in frame.columns if c.endswith("_seconds")])
+def _time_scoring(executor, archs) -> tuple[float, object, ForeignMeter]:
+    with ForeignMeter() as other:
+        t0 = time.perf_counter()
+        frame = score_space(archs, PROXIES, device="cpu", progress=False, executor=executor)
+        seconds = time.perf_counter() - t0
+    return seconds, frame.drop(columns=[c for c in frame.columns if c.endswith("_seconds")]), other
 
 
 def _overhead(executor) -> float:
@@ -49,6 +55,8 @@ def main(argv=None) -> int:
     p.add_argument("--archs", type=int, default=64)
     p.add_argument("--executors", default="local,ray")
     p.add_argument("--out", default=str(RESULTS / "executor_scaling_cpu.json"))
+    p.add_argument("--wait-quiet", type=float, default=600.0,
+                   help="before each timed run, wait up to this many seconds for other processes to leave the CPU")
     args = p.parse_args(argv)
     bench = create_benchmark("nb201")
     archs = [bench.arch_str(i) for i in range(0, len(bench), len(bench) // args.archs)][: args.archs]
@@ -61,11 +69,14 @@ def main(argv=None) -> int:
             overhead = _overhead(probe)
             for workers in (1, 2):
                 ex = make_executor(name, workers=workers, threads=1)
-                seconds, frame = _time_scoring(ex, archs)
+                busy_before = wait_quiet(args.wait_quiet)
+                seconds, frame, other = _time_scoring(ex, archs)
                 frames.append(frame)
                 runs.append({"executor": name, "workers": workers, "threads": 1, "wall_seconds": round(seconds, 2),
                              "seconds_per_arch": round(seconds / len(archs), 4),
-                             "per_task_overhead_ms": round(overhead * 1e3, 3), "load_average_1min": os.getloadavg()[0]})
+                             "per_task_overhead_ms": round(overhead * 1e3, 3), "load_average_1min": os.getloadavg()[0],
+                             "other_processes_before": busy_before, "other_cores_during": other.cores,
+                             "other_processes_during": other.who})
                 print(runs[-1], flush=True)
     speedup = {name: round(next(r["wall_seconds"] for r in runs if r["executor"] == name and r["workers"] == 1)
                            / next(r["wall_seconds"] for r in runs if r["executor"] == name and r["workers"] == 2), 3)
