@@ -1,7 +1,10 @@
 """Who else is using the CPU: timings on a shared machine are only meaningful when nobody else is.
 
 `foreign_load` samples every process's CPU time over a short window and returns the busy ones that are
-neither this process nor its descendants nor niced (nice >= 10 yields the CPU to us). `wait_quiet` polls it.
+neither this process nor its descendants; `wait_quiet` polls it for the non-niced ones. Niced processes are
+counted too (``"nice"`` says which): with the kernel's autogroup scheduling (``sched_autogroup_enabled=1``)
+nice only ranks processes within one session, so a niced job started from another session still takes
+its session's fair share of the CPU.
 """
 from __future__ import annotations
 
@@ -38,17 +41,21 @@ def _descendants(stat: dict, root: int) -> set[int]:
 
 def foreign_load(window: float = 2.0, threshold: float = 0.2) -> list[dict]:
     """Processes outside this tree, not niced, that used more than `threshold` of a core over `window` seconds."""
+    return [p for p in _busy(window, threshold) if p["nice"] < 10]
+
+
+def _busy(window: float, threshold: float) -> list[dict]:
     before = _stat()
     time.sleep(window)
     after = _stat()
     ours = _descendants(after, os.getpid())
     busy = []
     for pid, (_, nice, ticks, name) in after.items():
-        if pid in ours or nice >= 10 or pid not in before:
+        if pid in ours or pid not in before:
             continue
         share = (ticks - before[pid][2]) / CLK / window
         if share > threshold:
-            busy.append({"pid": pid, "name": name, "cores": round(share, 2)})
+            busy.append({"pid": pid, "name": name, "nice": nice, "cores": round(share, 2)})
     return busy
 
 
@@ -63,7 +70,7 @@ def wait_quiet(max_seconds: float) -> list[dict]:
 
 
 class ForeignMeter:
-    """Average cores that other, non-niced processes used while the ``with`` body ran (`cores`, `who`).
+    """Average cores that other processes (niced ones too) used while the ``with`` body ran (`cores`, `who`).
 
     Processes that both started and ended inside the body are missed; one that started inside counts fully.
     """
@@ -77,9 +84,9 @@ class ForeignMeter:
         ours = _descendants(after, os.getpid())
         self.who = []
         for pid, (_, nice, ticks, name) in after.items():
-            if pid in ours or nice >= 10:
+            if pid in ours:
                 continue
             share = (ticks - self._before.get(pid, (0, 0, 0))[2]) / CLK / wall
             if share > 0.05:
-                self.who.append({"pid": pid, "name": name, "cores": round(share, 2)})
+                self.who.append({"pid": pid, "name": name, "nice": nice, "cores": round(share, 2)})
         self.cores = round(sum(w["cores"] for w in self.who), 2)
