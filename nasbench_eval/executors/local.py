@@ -1,4 +1,4 @@
-"""The local executor: this process for one worker, else a spawn-context process pool that survives dead workers."""
+"""The local executor: this process for one worker, else a forkserver process pool that survives dead workers."""
 from __future__ import annotations
 
 import multiprocessing
@@ -55,8 +55,8 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int | None = None, threads: int | None = None, device: str | None = None):
         self.workers = workers if workers is not None else default_workers(device)
-        self._threads = threads
         self.threads = threads if threads is not None else DEFAULT_THREADS if self.workers > 1 else torch_count()
+        self._inline_threads = None if threads is None and self.workers == 1 else self.threads  # None: leave torch be
         self.gpus = visible_gpus(device) if self.workers > 1 else 0
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
@@ -65,7 +65,7 @@ class LocalExecutor(Executor):
 
     def run(self, fn: Callable, payloads: Sequence) -> Iterator[tuple[int, object]]:
         if self.workers == 1 or len(payloads) <= 1:
-            with torch_threads(self._threads):
+            with torch_threads(self._inline_threads):  # a lone unit runs here, at the pool's thread count
                 for i, payload in enumerate(payloads):
                     yield i, fn(payload)
             return
