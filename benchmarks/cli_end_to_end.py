@@ -87,6 +87,18 @@ def run_case(setting: str, competitor: str, sample: int, env: dict, wait: float)
     }
 
 
+def _targets(results: list[dict]) -> dict:
+    """The issue-18 targets from the cases run so far (empty until ``default:none`` has run)."""
+    alone = {r["setting"]: r["wall_seconds"] for r in results if r["competitor"] == "none"}
+    if "default" not in alone:
+        return {}
+    rivals = {r["competitor"]: r["wall_seconds"] for r in results if r["setting"] == "default"}
+    ratios = {c: round(w / alone["default"], 2) for c, w in rivals.items() if c != "none"}
+    return {"alone_seconds": alone["default"], "alone_target": TARGET_ALONE,
+            "alone_met": alone["default"] <= TARGET_ALONE, "with_competitor_ratio": ratios,
+            "with_competitor_target_ratio": 2.0}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", default=DEFAULT_CASES, help="comma-separated SETTING:COMPETITOR pairs")
@@ -107,18 +119,11 @@ def main(argv=None) -> int:
         r = results[-1]
         print(f"{setting:<24} {competitor:<7} wall {r['wall_seconds']:7.1f} s  overhead {r['overhead_seconds']:5.1f} s"
               f"  compute {r['compute_seconds']}  others {r['other_cores_during']} cores", flush=True)
-    alone = {r["setting"]: r["wall_seconds"] for r in results if r["competitor"] == "none"}
-    targets = {}
-    if "default" in alone:
-        rivals = {r["competitor"]: r["wall_seconds"] for r in results if r["setting"] == "default"}
-        ratios = {c: round(w / alone["default"], 2) for c, w in rivals.items() if c != "none"}
-        targets = {"alone_seconds": alone["default"], "alone_target": TARGET_ALONE,
-                   "alone_met": alone["default"] <= TARGET_ALONE,
-                   "with_competitor_ratio": ratios,
-                   "with_competitor_target_ratio": 2.0}
-    record = {"benchmark": "cli_end_to_end", **provenance("cpu"), "available_cores": available_cores(),
-              "metrics": METRICS, "sample": args.sample, "targets": targets, "cases": results}
-    write_json(Path(args.out), record)
+        targets = _targets(results)
+        record = {"benchmark": "cli_end_to_end", **provenance("cpu"), "available_cores": available_cores(),
+                  "metrics": METRICS, "sample": args.sample, "cases_planned": args.cases, "targets": targets,
+                  "cases": results}
+        write_json(Path(args.out), record)  # after every case: an interrupted run keeps what it measured
     print(json.dumps(targets))
     print(f"wrote {args.out}")
     return 0
