@@ -94,10 +94,14 @@ def test_pool_that_keeps_dying_is_a_clear_error(tmp_path, monkeypatch):
 # ---- Ray -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray_cluster():
+    import builtins
+
     ray = pytest.importorskip("ray", reason="Ray is not installed (optional extra [ray])")
+    plain_print = builtins.print  # ray.init swaps in its own print; later tests (doctests) expect the builtin
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+    builtins.print = plain_print
 
 
 def _ray_task_pids() -> list[int]:
