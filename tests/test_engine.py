@@ -62,6 +62,17 @@ def test_default_networks_equal_score_arch():
             assert_same_record(rec, score_arch(arch, proxy, (X, None), device="cpu", **options), rel)
 
 
+def test_naswot_profile_in_the_engine_equals_score_arch():
+    """The `naswot` profile's container rule (sites="relu_named") gives score_arch's record in the engine too, and
+    differs from the default (the rule is applied, not dropped)."""
+    archs = [ALL_CONV, ARCHS[0], ALL_NONE]
+    opts = {"C": 4, "N": 1, "batch_size": 16}
+    got = score_group(archs, "nwot", (X, None), device="cpu", profile="naswot", **opts)
+    for arch, rec in zip(archs, got):
+        assert_same_record(rec, score_arch(arch, "nwot", (X, None), device="cpu", profile="naswot", **opts), 0.0)
+    assert got[0].value != score_arch(ALL_CONV, "nwot", (X, None), device="cpu", num_classes=1, **opts).value
+
+
 def test_group_composition_and_order_do_not_change_scores():
     """The same arch scored in a different company, order, or twice in one group gets the same value."""
     first = score_group(ARCHS[:6], "nwot", (X, None), device="cpu", C=4, N=1, batch_size=16)

@@ -6,11 +6,38 @@ import math
 import torch
 from torch import nn
 
+from .._validation import check_option
 from .base import Scored, register_proxy, relu_modules
 
+SITES = ("relu", "relu_named")
+"""Where codes are read: ``relu`` every `nn.ReLU` call once (spec); ``relu_named`` every module whose type name
+contains "ReLU" (BayesWatch's score_networks.py hook rule: a `ReLUConvBN` container's input is counted again)."""
 
-def hamming_kernel(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """K_H = Σ over ReLU calls of C Cᵀ + (1−C)(1−C)ᵀ, with C the [B, D_s] 0/1 pre-activation codes.
+
+def code_sites(net: nn.Module, sites: str = "relu") -> list[nn.Module]:
+    """The modules whose forward input supplies NASWOT codes (one block per call), per `SITES`."""
+    if sites == "relu":
+        return relu_modules(net)
+    return [m for m in net.modules() if "ReLU" in type(m).__name__]
+
+
+def agreement(pre: torch.Tensor) -> torch.Tensor:
+    """One block of K_H: agreements C Cᵀ + (1−C)(1−C)ᵀ of the codes C = [pre > 0] (B, D), with one matmul.
+
+    Uses (1−C)(1−C)ᵀ = D − r_i − r_j + C Cᵀ, r = C·1 (ones per row), so the block is 2 C Cᵀ − r_i − r_j + D.
+    Every term is an integer ≤ D, exact in float32 for D < 2**24 (checked), so the block is the same exact
+    integer matrix as the two-product form, returned as float64 (B, B).
+    """
+    c = (pre.detach() > 0).flatten(1).float()
+    d = c.shape[1]
+    if d >= 2 ** 24:
+        raise ValueError(f"a ReLU call with {d} units per sample exceeds float32's exact integer range (2**24)")
+    r = c.sum(dim=1, dtype=torch.float64)
+    return 2.0 * (c @ c.T).double() - r[:, None] - r[None, :] + d
+
+
+def hamming_kernel(net: nn.Module, x: torch.Tensor, *, sites: str = "relu") -> torch.Tensor:
+    """K_H = Σ over code sites of C Cᵀ + (1−C)(1−C)ᵀ, with C the [B, D_s] 0/1 pre-activation codes.
 
     Parameters
     ----------
@@ -18,20 +45,22 @@ def hamming_kernel(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         Network whose ReLU sites are `nn.ReLU` modules; run as is (mode untouched), under no_grad.
     x : Tensor of shape (B, ...)
         The minibatch.
+    sites : {"relu", "relu_named"}
+        `SITES`: which module calls give codes.
 
     Returns
     -------
     K : Tensor of shape (B, B), float64
         K[i, j] = number of ReLU units on which samples i and j agree (N_A on the diagonal).
-        Each ReLU *call* is one block, so a tensor feeding k ReLU modules counts k times.
+        Each ReLU *call* is one block, so a tensor feeding k ReLU modules counts k times. Exact integers:
+        equal bit for bit to the two-product form (`agreement`).
     """
     k = torch.zeros(len(x), len(x), dtype=torch.float64, device=x.device)
 
     def add_codes(module, inputs, output):
-        c = (inputs[0].detach() > 0).flatten(1).float()   # float32 matmul is exact: entries < 2**24
-        k.add_((c @ c.T).double() + ((1.0 - c) @ (1.0 - c).T).double())
+        k.add_(agreement(inputs[0]))
 
-    hooks = [m.register_forward_hook(add_codes) for m in relu_modules(net)]
+    hooks = [m.register_forward_hook(add_codes) for m in code_sites(net, sites)]
     try:
         with torch.no_grad():
             net(x)
@@ -49,9 +78,17 @@ def nwot_status(raw: tuple[float, float], **options) -> Scored:
     return Scored(logdet)
 
 
+def _check_nwot(options: dict, rows: int) -> dict:
+    """`sites` one of `SITES`."""
+    if "sites" in options:
+        check_option("sites", options["sites"], SITES, caller="nwot")
+    return options
+
+
 @register_proxy("nwot", aliases=("naswot",), higher_is_better=True, tags={"label-free", "data"},
-                batch_size=128, dtype="float32 forward, float64 kernel and slogdet", finalize=nwot_status)
-def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[float, float]:
+                batch_size=128, dtype="float32 forward, float64 kernel and slogdet",
+                check=_check_nwot, finalize=nwot_status)
+def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, sites: str = "relu") -> tuple[float, float]:
     """NASWOT score: ln|det K_H| of the ReLU-pattern kernel (Mellor et al., ICML'21 v2).
 
     Definition: c_i ∈ {0,1}^{N_A} concatenates [pre-activation > 0] over every unit of every
@@ -66,6 +103,10 @@ def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> tupl
     x : Tensor of shape (B, 3, H, W)
         Images; spec default B = 128, no augmentation, one batch shared by all archs.
     y : ignored
+    sites : {"relu", "relu_named"}, default="relu"
+        ``relu``: each ReLU call once (spec, NASLib). ``relu_named``: BayesWatch's rule (`SITES`), which on
+        NB201 counts the codes of every `ReLUConvBN` (conv edges, residual convs) twice; the ``naswot``
+        profile sets it. Not an entry default, so the default's settings key (and the score store) is unchanged.
 
     Returns
     -------
@@ -74,5 +115,5 @@ def nwot(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> tupl
         with value −inf when det sign ≤ 0 or the log is −inf (e.g. no ReLU sees input-dependent
         data, as for the all-``none`` genotype).
     """
-    sign, logdet = torch.linalg.slogdet(hamming_kernel(net, x))
+    sign, logdet = torch.linalg.slogdet(hamming_kernel(net, x, sites=sites))
     return float(sign), float(logdet)
