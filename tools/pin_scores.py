@@ -18,13 +18,17 @@ import torch
 PINNED = ("nwot", "synflow", "lr_count", "jacob_cov", "snip", "grasp", "fisher", "grad_norm", "plain")
 ENGINE_PINNED = ("nwot", "synflow", "lr_count")
 """Also pinned through the batched engine (groups of 8), which scores synflow and lr_count on the CPU."""
-SETUP = {"dataset": "ImageNet16-120", "C": 4, "N": 1, "seed": 0, "archs": 24, "arch_seed": 7, "batch_seed": 2026}
+SETUP = {"dataset": "ImageNet16-120", "C": 4, "N": 1, "seed": 0, "archs": 24, "arch_seed": 7, "batch_seed": 2026,
+         "layouts": ["contiguous", "channels_last"]}
+"""channels_last is the layout of the package's real batches (`proxy_batch`); convolutions follow the input's layout."""
 
 
-def batch(setup: dict, rows: int = 3000) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seeded N(0,1) batch (16×16, 120 classes) every pinned score reads."""
+def batch(setup: dict, layout: str, rows: int = 3000) -> tuple[torch.Tensor, torch.Tensor]:
+    """The seeded N(0,1) batch (16×16, 120 classes) every pinned score reads, in memory `layout`."""
     g = torch.Generator().manual_seed(setup["batch_seed"])
-    return torch.randn(rows, 3, 16, 16, generator=g), torch.randint(0, 120, (rows,), generator=g)
+    x = torch.randn(rows, 3, 16, 16, generator=g)
+    fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+    return x.contiguous(memory_format=fmt), torch.randint(0, 120, (rows,), generator=g)
 
 
 def archs(setup: dict) -> list[str]:
@@ -51,12 +55,16 @@ def score_engine(proxy: str, xy, setup: dict) -> list:
 
 
 def pinned_values(setup: dict) -> dict:
-    """``{"<proxy>" or "engine/<proxy>": {arch: [float.hex of each repeat]}}``."""
-    xy = batch(setup)
-    values = {p: {a: [float(v).hex() for v in score(a, p, xy, setup).repeats] for a in archs(setup)} for p in PINNED}
-    for p in ENGINE_PINNED:
-        values[f"engine/{p}"] = {a: [float(v).hex() for v in r.repeats]
-                                 for a, r in zip(archs(setup), score_engine(p, xy, setup))}
+    """``{"<layout>/<proxy>" or "<layout>/engine/<proxy>": {arch: [float.hex of each repeat]}}``."""
+    values = {}
+    for layout in setup["layouts"]:
+        xy = batch(setup, layout)
+        for p in PINNED:
+            values[f"{layout}/{p}"] = {a: [float(v).hex() for v in score(a, p, xy, setup).repeats]
+                                       for a in archs(setup)}
+        for p in ENGINE_PINNED:
+            values[f"{layout}/engine/{p}"] = {a: [float(v).hex() for v in r.repeats]
+                                              for a, r in zip(archs(setup), score_engine(p, xy, setup))}
     return values
 
 
