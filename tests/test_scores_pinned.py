@@ -2,9 +2,9 @@
 
 tests/fixtures/pinned_scores.json holds the per-repeat values (`float.hex`) that `tools/pin_scores.py` computed
 from the tree at commit 29a751e, before the fast kernels (one-matmul Hamming blocks, ...), for every proxy whose
-1,000-arch correlation results are stored, one at a time and through the batched engine, with contiguous and channels_last batches (the layout of
-`proxy_batch`'s real images, which convolutions follow). Any change of one bit
-in any of them fails here.
+1,000-arch correlation results are stored, one at a time and through the batched engine, with contiguous and
+channels_last batches (the layout of `proxy_batch`'s real images, which convolutions follow). Any change of one
+bit in any of them fails here.
 """
 from __future__ import annotations
 
