@@ -101,7 +101,7 @@ def score_space(
         Show a progress bar with ETA on stderr.
     batched : bool, default=True
         Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
-        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to
+        genotypes; where `engine.prefers_grouped`) a group of architectures at a time; same records up to
         floating-point association (spec §6.5). Each group's scores are committed when the group finishes.
     pool : {"probe", "full"}, optional
         Where the image batches come from (see `nasbench_eval.data.proxy_batch`); default: the
@@ -206,21 +206,17 @@ def _frame(archs, keys, space, dataset, contexts, done) -> pd.DataFrame:
 
 
 # ---- group-wise dispatch to the batched engine (nasbench_eval.engine) ---------------------------
-CPU_BATCHED = frozenset({"synflow", "synflow_log", "lr_count"})
-"""Engine proxies batched on the CPU too (measured faster there; nwot/ntk_cond grouped convs are slower on CPU)."""
-
-
 def _score_groupwise(todo, batch_for, keep, *, dataset, seed, device, profile, per_proxy) -> list:
     """Score the (arch, proxy) pairs the engine supports group by group; return the pairs left over.
 
     `keep(arch, proxy, record, seconds)` stores each record as soon as its group finishes (seconds =
     the group's wall time / its size). Groups come from `engine.iter_score_groups`.
     """
-    from ..engine import iter_score_groups, supports
+    from ..engine import iter_score_groups, prefers_grouped, supports
 
     rest, by_proxy = [], {}
     for arch, proxy in todo:
-        if supports(proxy, arch) and (device.type == "cuda" or proxy in CPU_BATCHED):
+        if supports(proxy, arch) and prefers_grouped(proxy, device.type):
             by_proxy.setdefault(proxy, []).append(arch)
         else:
             rest.append((arch, proxy))
