@@ -6,11 +6,10 @@ score_arch``), and each registry imports the module that fills it when it is fir
 """
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
 
 from .benchmarks import Benchmark, create_benchmark, list_benchmarks
+from ._lazy import lazy_getattr
 from .exceptions import (
     ArchNotFoundError,
     CorruptDataError,
@@ -28,13 +27,7 @@ _LAZY = {
 }
 """Public name -> (submodule, attribute or None for the submodule itself), imported on first access."""
 
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = importlib.import_module(f".{module}", __name__)
-    return value if attr is None else getattr(value, attr)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -10,23 +10,18 @@ files stays light.
 """
 from __future__ import annotations
 
-import importlib
-
+from .._lazy import lazy_getattr
 from .specs import DATASET_SPECS, FULL_DATASETS, DatasetSpec, get_spec
 
 _LAZY = {
-    **dict.fromkeys(("POOLS", "SPLIT_SEED", "crop_flip", "default_pool", "load_dataset", "normalize", "proxy_batch",
-                     "train_valid_split"), "sampling"),
-    **dict.fromkeys(("SOURCES", "locate"), "sources"),
-    "describe_data": "describe",
+    **{name: ("sampling", name) for name in ("POOLS", "SPLIT_SEED", "crop_flip", "default_pool", "load_dataset",
+                                             "normalize", "proxy_batch", "train_valid_split")},
+    **{name: ("sources", name) for name in ("SOURCES", "locate")},
+    "describe_data": ("describe", "describe_data"),
 }
-"""Public name -> the submodule that defines it, imported on first access."""
+"""Public name -> (submodule, attribute), imported on first access."""
 
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["DATASET_SPECS", "FULL_DATASETS", "DatasetSpec", "get_spec", *_LAZY]

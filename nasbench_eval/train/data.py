@@ -60,9 +60,12 @@ class DeviceSplit:
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One epoch of shuffled batches (the last one may be smaller), drawn from `generator`."""
         batch_size = check_int("batch_size", batch_size, caller="DeviceSplit.batches", minimum=1)
-        order = torch.randperm(len(self), generator=generator, device=self.device)
-        for idx in order.split(batch_size):
+        for idx in self.epoch_order(generator).split(batch_size):
             yield self.batch(idx, generator if augment else None)
+
+    def epoch_order(self, generator: torch.Generator) -> torch.Tensor:
+        """One epoch's shuffled image indices, shape (len(self),), drawn from `generator`."""
+        return torch.randperm(len(self), generator=generator, device=self.device)
 
     def fixed_batches(
         self, batch_size: int, n_batches: int, *, seed: int, augment: bool = False

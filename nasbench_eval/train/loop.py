@@ -173,7 +173,7 @@ def train_stage1(method: str, *, seed: int = 0, dataset: str = "cifar10", space:
 
 class _BatchStream:
     """Shuffled batches epoch after epoch (the architecture steps of DARTS-style methods), as an object whose
-    position can be saved in a checkpoint: each epoch draws its order from `generator` as `DeviceSplit.batches` does."""
+    position can be saved in a checkpoint: each epoch's order is `DeviceSplit.epoch_order`, as in `batches`."""
 
     def __init__(self, split: DeviceSplit, batch_size: int, generator: torch.Generator):
         self.split, self.batch_size, self.g = split, batch_size, generator
@@ -183,7 +183,7 @@ class _BatchStream:
     def __next__(self):
         chunks = None if self.order is None else self.order.split(self.batch_size)
         if chunks is None or self.pos == len(chunks):
-            self.order, self.pos = torch.randperm(len(self.split), generator=self.g, device=self.split.device), 0
+            self.order, self.pos = self.split.epoch_order(self.g), 0
             chunks = self.order.split(self.batch_size)
         self.pos += 1
         return self.split.batch(chunks[self.pos - 1], self.g)
