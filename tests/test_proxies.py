@@ -327,10 +327,14 @@ def test_one_matmul_agreement_block_equals_the_two_product_form_exactly():
     """`agreement` (2 C Cᵀ − r_i − r_j + D) is the same exact integer matrix as C Cᵀ + (1−C)(1−C)ᵀ."""
     from nasbench_eval.proxies.nwot import agreement
 
-    pre = torch.randn(37, 5, 7, 3, generator=torch.Generator().manual_seed(1))
-    c = (pre > 0).flatten(1).float()
-    plain = (c @ c.T).double() + ((1.0 - c) @ (1.0 - c).T).double()
-    assert torch.equal(agreement(pre), plain)
+    g = torch.Generator().manual_seed(1)
+    shapes = [(37, 5, 7, 3), (6, 16, 4, 4)] + [(b, d) for b in (1, 2, 3, 9, 17) for d in range(1, 20)]
+    for shape in shapes:
+        for fmt in (torch.contiguous_format, torch.channels_last) if len(shape) == 4 else (torch.contiguous_format,):
+            pre = torch.randn(*shape, generator=g).contiguous(memory_format=fmt)
+            c = (pre > 0).flatten(1).float()
+            plain = (c @ c.T).double() + ((1.0 - c) @ (1.0 - c).T).double()
+            assert torch.equal(agreement(pre), plain), (shape, fmt)
 
 
 def test_nwot_sites_option_is_checked():

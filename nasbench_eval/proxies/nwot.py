@@ -36,12 +36,14 @@ def codes(pre: torch.Tensor) -> torch.Tensor:
 def code_gram(c: torch.Tensor) -> torch.Tensor:
     """C Cᵀ of a bool code matrix C (B, D) as exact integers, float64 (B, B).
 
-    CPU: the codes as int8 (a view of the bools), `torch._int_mm` with int32 accumulation (exact for
-    D < 2**31; about 4x a float32 GEMM with AVX-512 VNNI). Elsewhere: a float32 matmul, exact for D < 2**24
-    (TF32 is off while scoring).
+    CPU: the codes as int8 (a view of the bools; zero-padded to a multiple of 8 columns), `torch._int_mm` with
+    int32 accumulation (exact for D < 2**31; about 2x the float32 GEMM rate here, `roofline_cpu.json`).
+    Elsewhere: a float32 matmul, exact for D < 2**24 (TF32 is off while scoring).
     """
     if c.device.type == "cpu":
         ci = c.view(torch.int8)
+        if ci.shape[1] % 8:      # zero columns leave C Cᵀ unchanged; torch 2.13's CPU _int_mm is wrong for D = 1
+            ci = torch.nn.functional.pad(ci, (0, 8 - ci.shape[1] % 8))
         return torch._int_mm(ci, ci.T.contiguous()).double()
     if c.shape[1] >= 2 ** 24:
         raise ValueError(f"a ReLU call with {c.shape[1]} units per sample exceeds float32's exact integer range")
