@@ -7,7 +7,7 @@ For each core proxy (spec defaults: nwot B=128, synflow, ntk_cond B=32 × 3 repe
 ``benchmarks/results/proxy_throughput_<device>.json``.
 
     python benchmarks/proxy_throughput.py --device cpu --archs 20 --ntk-archs 4
-    python benchmarks/proxy_throughput.py --device cuda --archs 500            # on a GPU machine
+    python benchmarks/proxy_throughput.py --device cuda --archs 1000 --seq-archs 50   # on a GPU machine
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import argparse
 import datetime
 import json
 import math
+import os
 import pathlib
 import random
 import sys
@@ -46,45 +47,61 @@ def make_batch(proxy: str, dataset: str, device: torch.device, seed: int) -> tup
         return (x, None), f"N(0,1) images ({type(err).__name__})"
 
 
+def tiny_options(proxy: str) -> dict:
+    """Smoke-scale options: C=4, N=1 for full networks, 8 rows for image proxies (synflow reads one row)."""
+    full = {"C": 4, "N": 1} if resolve_settings(proxy)["network"] == "full" else {}
+    return full | ({"batch_size": 8} if proxy not in ("synflow", "synflow_log") else {})
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def profile_group(archs, proxy, batch, device, group_size, top=8) -> list[dict]:
+def profile_group(archs, proxy, batch, device, group_size, over, top=8) -> list[dict]:
     """Top operators by self time while scoring one group."""
     acts = [torch.profiler.ProfilerActivity.CPU] + (
         [torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else []
     )
     with torch.profiler.profile(activities=acts) as prof:
-        score_many(archs[:group_size], proxy, batch, device=device, group_size=group_size)
+        score_many(archs[:group_size], proxy, batch, device=device, group_size=group_size, **over)
         sync(device)
     key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
     events = sorted(prof.key_averages(), key=lambda e: getattr(e, key, 0), reverse=True)[:top]
     return [{"op": e.key, "self_ms": round(getattr(e, key, 0) / 1e3, 2), "calls": e.count} for e in events]
 
 
-def measure(proxy, archs, batch, device, group_size, rel) -> dict:
+def measure(proxy, archs, batch, device, group_size, rel, seq_archs=None, over=None) -> dict:
+    """Grouped on all `archs` and one at a time on the first `seq_archs` of them (default all), alternating
+    group by group (a load change hits both); speedup = per-arch seconds one at a time / grouped."""
+    over = over or {}
+    seq_archs = len(archs) if seq_archs is None else seq_archs
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    sync(device)
-    t0 = time.perf_counter()
-    got = score_many(archs, proxy, batch, device=device, group_size=group_size)
-    sync(device)
-    t_batched = time.perf_counter() - t0
+    got, want, t_batched, t_seq = [], [], 0.0, 0.0
+    for start in range(0, len(archs), group_size):
+        group = archs[start:start + group_size]
+        sync(device)
+        t0 = time.perf_counter()
+        got += score_many(group, proxy, batch, device=device, group_size=group_size, **over)
+        sync(device)
+        t_batched += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        want += [score_arch(a, proxy, batch, device=device, **over) for a in group[:max(0, seq_archs - start)]]
+        sync(device)
+        t_seq += time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
-    t0 = time.perf_counter()
-    want = [score_arch(a, proxy, batch, device=device) for a in archs]
-    sync(device)
-    t_seq = time.perf_counter() - t0
     worst = max((0.0 if g.value == w.value or (math.isnan(g.value) and math.isnan(w.value))
                  else abs(g.value - w.value) / abs(w.value)) for g, w in zip(got, want))
     return {
         "proxy": proxy, "archs": len(archs), "group_size": group_size,
-        "archs_per_s_batched": len(archs) / t_batched, "archs_per_s_sequential": len(archs) / t_seq,
-        "speedup": t_seq / t_batched, "seconds_batched": t_batched, "seconds_sequential": t_seq,
+        "seq_archs": len(want),
+        "archs_per_s_batched": len(archs) / t_batched, "archs_per_s_sequential": len(want) / t_seq,
+        "speedup": (t_seq / len(want)) / (t_batched / len(archs)),
+        "seconds_batched": t_batched, "seconds_sequential": t_seq,
         "peak_memory_bytes_batched": peak, "max_rel_diff_vs_sequential": worst,
         "statuses_equal": all(g.status == w.status for g, w in zip(got, want)), "tolerance": rel,
+        "interleaved": "per group: grouped, then the same archs one at a time",
     }
 
 
@@ -93,6 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--archs", type=int, default=20, help="seeded random NB201 archs per proxy")
     ap.add_argument("--ntk-archs", type=int, default=None, help="fewer archs for ntk_cond (slow on CPU)")
+    ap.add_argument("--seq-archs", type=int, default=None, help="archs scored one at a time (default: all)")
+    ap.add_argument("--tiny", action="store_true", help="smoke scale: C=4, N=1, batch 8 (numbers mean nothing)")
     ap.add_argument("--group-size", type=int, default=None, help="default: engine.sizing.auto_group_size")
     ap.add_argument("--proxies", default=",".join(CORE))
     ap.add_argument("--dataset", default="cifar10")
@@ -106,13 +125,15 @@ def main(argv=None) -> int:
     rows, per_arch_s = [], {}
     for proxy in args.proxies.split(","):
         archs = sample[: args.ntk_archs] if proxy == "ntk_cond" and args.ntk_archs else sample
-        group = args.group_size or auto_group_size(proxy, resolve_settings(proxy), device)
+        over = tiny_options(proxy) if args.tiny else {}
+        group = args.group_size or auto_group_size(proxy, resolve_settings(proxy, **over), device)
         batch, data = make_batch(proxy, args.dataset, device, args.seed)
-        score_many(archs[:1], proxy, batch, device=device, group_size=1)   # warm-up
-        row = measure(proxy, archs, batch, device, min(group, len(archs)), tol.get(proxy, 1e-5))
+        score_many(archs[:1], proxy, batch, device=device, group_size=1, **over)   # warm-up
+        row = measure(proxy, archs, batch, device, min(group, len(archs)), tol.get(proxy, 1e-5), args.seq_archs,
+                      over) | {"options": over}
         row["data"] = data
         if not args.no_profile:
-            row["profile_one_group_top_ops"] = profile_group(archs, proxy, batch, device, min(group, len(archs)))
+            row["profile_one_group_top_ops"] = profile_group(archs, proxy, batch, device, min(group, len(archs)), over)
         rows.append(row)
         per_arch_s[proxy] = 1.0 / row["archs_per_s_batched"]
         print(json.dumps({k: v for k, v in row.items() if k != "profile_one_group_top_ops"}), file=sys.stderr)
@@ -127,6 +148,7 @@ def write(args, argv, device, rows, per_arch_s) -> pathlib.Path:
         "device": torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else f"cpu ({torch.get_num_threads()} threads)",
+        "loadavg": os.getloadavg(),
         "torch": torch.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python "

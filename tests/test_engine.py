@@ -62,6 +62,17 @@ def test_default_networks_equal_score_arch():
             assert_same_record(rec, score_arch(arch, proxy, (X, None), device="cpu", **options), rel)
 
 
+def test_naswot_profile_in_the_engine_equals_score_arch():
+    """The `naswot` profile's container rule (sites="relu_named") gives score_arch's record in the engine too, and
+    differs from the default (the rule is applied, not dropped)."""
+    archs = [ALL_CONV, ARCHS[0], ALL_NONE]
+    opts = {"C": 4, "N": 1, "batch_size": 16}
+    got = score_group(archs, "nwot", (X, None), device="cpu", profile="naswot", **opts)
+    for arch, rec in zip(archs, got):
+        assert_same_record(rec, score_arch(arch, "nwot", (X, None), device="cpu", profile="naswot", **opts), 0.0)
+    assert got[0].value != score_arch(ALL_CONV, "nwot", (X, None), device="cpu", num_classes=1, **opts).value
+
+
 def test_group_composition_and_order_do_not_change_scores():
     """The same arch scored in a different company, order, or twice in one group gets the same value."""
     first = score_group(ARCHS[:6], "nwot", (X, None), device="cpu", C=4, N=1, batch_size=16)
@@ -162,19 +173,40 @@ def test_supports_and_bad_input():
 
 
 def test_score_space_uses_engine_and_matches_sequential(monkeypatch):
+    """lr_count is measured faster grouped on the CPU (`prefers_grouped`), so score_space never calls score_arch."""
     import nasbench_eval.scoring.score_space as module
     import nasbench_eval.scoring.units as units
 
-    archs, opts = ARCHS[:4], {"C": 4, "N": 1}
-    seq = module.score_space(archs, ["synflow"], device="cpu", options=opts, progress=False, batched=False)
+    archs, opts = ARCHS[:4], {"batch_size": 80}
+    seq = module.score_space(archs, ["lr_count"], device="cpu", options=opts, progress=False, batched=False)
 
     def forbidden(*args, **kwargs):
         raise AssertionError("score_arch called for a batched proxy")
 
     monkeypatch.setattr(units, "score_arch", forbidden)
-    bat = module.score_space(archs, ["synflow"], device="cpu", options=opts, progress=False)
-    assert list(bat["synflow_status"]) == list(seq["synflow_status"])
-    assert list(bat["synflow"]) == pytest.approx(list(seq["synflow"]), rel=1e-5)
+    bat = module.score_space(archs, ["lr_count"], device="cpu", options=opts, progress=False)
+    assert list(bat["lr_count_status"]) == list(seq["lr_count_status"])
+    assert list(bat["lr_count"]) == list(seq["lr_count"])
+
+
+def test_dispatch_follows_the_committed_measurements():
+    """`GROUPED_SPEEDUP` is the committed benchmark JSON's speedups, and grouped is chosen exactly where > 1."""
+    import json
+    from pathlib import Path
+
+    from nasbench_eval.engine import prefers_grouped
+    from nasbench_eval.engine.dispatch import GROUPED_SPEEDUP, MEASURED_IN
+
+    root = Path(__file__).resolve().parent.parent
+    for device, path in MEASURED_IN.items():
+        measured = {r["proxy"]: r["speedup"] for r in json.loads((root / path).read_text())["proxies"]}
+        assert set(measured) == set(GROUPED_SPEEDUP[device])
+        for proxy, speedup in measured.items():
+            assert GROUPED_SPEEDUP[device][proxy] == pytest.approx(speedup, abs=5e-4)
+            assert prefers_grouped(proxy, device) == (speedup > 1.0)
+    assert prefers_grouped("synflow_log", "cpu") == prefers_grouped("synflow", "cpu")
+    assert prefers_grouped("naswot", "cuda") and not prefers_grouped("snip", "cuda")
+    assert not prefers_grouped("nwot", "mps")          # unmeasured and not CUDA: one at a time
 
 
 @pytest.mark.gpu

@@ -211,7 +211,7 @@ def test_seed_hash_is_pinned():
                                 "repeat_init": "same", "tenas_nan": 1e5}),
     ("tenas_code", "lr_count", {"init": "torch_default", "repeat_init": "same"}),
     ("tenas_paper", "ntk_cond", {}),
-    ("naswot", "nwot", {"num_classes": 1}),
+    ("naswot", "nwot", {"num_classes": 1, "sites": "relu_named"}),
     ("naslib", "nwot", {"batch_size": 32, "nonfinite_value": -1e8, "batch_policy": "fresh_per_arch"}),
     ("naslib", "synflow", {"nonfinite_value": -1e8}),
     ("zc", "synflow", {"bn": "keep_reduction", "data": "zc", "batch_policy": "fresh_per_arch"}),
@@ -221,7 +221,7 @@ def test_seed_hash_is_pinned():
 ])
 def test_profiles_change_exactly_their_knobs(profile, name, changed):
     base, prof = resolve_settings(name), resolve_settings(name, profile)
-    diff = {k: prof[k] for k in prof if prof[k] != base[k]}
+    diff = {k: prof[k] for k in prof if k not in base or prof[k] != base[k]}
     assert diff == changed
 
 
@@ -321,3 +321,27 @@ def test_size_space_archs_are_scored_with_their_own_network(batch):
     assert rec.status == "ok" and not rec.dead_cell
     with pytest.raises(InvalidParameterError, match="size-space"):
         score_arch("8:8:8:8:8", "nwot", batch, batch_size=8, network="narrow")
+
+
+def test_one_matmul_agreement_block_equals_the_two_product_form_exactly():
+    """`agreement` (2 C Cᵀ − r_i − r_j + D) is the same exact integer matrix as C Cᵀ + (1−C)(1−C)ᵀ."""
+    from nasbench_eval.proxies.nwot import agreement
+
+    g = torch.Generator().manual_seed(1)
+    shapes = [(37, 5, 7, 3), (6, 16, 4, 4)] + [(b, d) for b in (1, 2, 3, 9, 17) for d in range(1, 20)]
+    for shape in shapes:
+        for fmt in (torch.contiguous_format, torch.channels_last) if len(shape) == 4 else (torch.contiguous_format,):
+            pre = torch.randn(*shape, generator=g).contiguous(memory_format=fmt)
+            c = (pre > 0).flatten(1).float()
+            plain = (c @ c.T).double() + ((1.0 - c) @ (1.0 - c).T).double()
+            assert torch.equal(agreement(pre), plain), (shape, fmt)
+
+
+def test_nwot_sites_option_is_checked():
+    from nasbench_eval.exceptions import InvalidParameterError
+    from nasbench_eval.proxies import score_arch
+
+    x = torch.randn(8, 3, 32, 32)
+    with pytest.raises(InvalidParameterError, match="sites='relu_all' is not supported"):
+        score_arch(BEST, "nwot", (x, None), C=2, N=1, batch_size=8, device="cpu", profile="naswot",
+                   **{"sites": "relu_all"})

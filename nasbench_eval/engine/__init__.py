@@ -6,12 +6,14 @@
 - `iter_score_groups(...)` / `score_many(...)` -- `score_group` over automatically sized groups (halved on
   CUDA OOM), one finished group at a time / all records.
 - `supports(name, arch)` -- whether a proxy/arch is batched (`ENGINE_PROXIES`, tss genotypes).
+- `prefers_grouped(name, device_type)` -- whether grouped was measured faster than one at a time there.
 """
 from __future__ import annotations
 
 from .batched import ENGINE_PROXIES, iter_score_groups, score_group, score_many, supports
+from .dispatch import prefers_grouped
 from .grouped import GroupedNetwork
 from .sizing import auto_group_size, iter_groups
 
-__all__ = ["ENGINE_PROXIES", "GroupedNetwork", "auto_group_size", "iter_groups", "iter_score_groups", "score_group",
-           "score_many", "supports"]
+__all__ = ["ENGINE_PROXIES", "GroupedNetwork", "auto_group_size", "iter_groups", "iter_score_groups", "prefers_grouped",
+           "score_group", "score_many", "supports"]

@@ -26,6 +26,7 @@ from ..exceptions import InvalidParameterError
 from ..data.specs import DATASET_SPECS
 from ..proxies.base import ScoreRecord, Scored, finalize, fn_options, get_proxy
 from ..proxies.ntk import ntk_weights
+from ..proxies.nwot import nwot
 from ..proxies.scoring import (RepeatPlan, build_for_proxy, check_image_batch, parse_arch, resolve_settings,
                                score_record)
 from ..proxies.synflow import synflow_weights
@@ -68,6 +69,8 @@ def hamming_kernels(gnet: GroupedNetwork, x: torch.Tensor) -> torch.Tensor:
 
 
 def _nwot_kernel(nets: list, x: torch.Tensor, opts: dict) -> list[tuple[float, float]]:
+    if opts.get("sites", "relu") != "relu":      # NASWOT's container rule: one arch at a time (nwot's own hooks)
+        return [nwot(net.to(x.device).train(), x, **opts) for net in nets]
     gnet = GroupedNetwork(nets).to(x.device)
     sign, logdet = torch.linalg.slogdet(hamming_kernels(gnet, x))
     return list(zip(sign.tolist(), logdet.tolist()))

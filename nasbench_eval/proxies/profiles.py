@@ -20,10 +20,11 @@ _NASLIB_DATA = {"batch_size": 32, "nonfinite_value": -1e8, "batch_policy": "fres
 _NASLIB_SYNFLOW = {"bn": "remove", "nonfinite_value": -1e8}
 
 _PROFILES = {
-    # BayesWatch/nas-without-training: batch 128, K=1 head, one shared batch, no augmentation (§3.1).
+    # BayesWatch/nas-without-training: batch 128, K=1 head, one shared batch, no augmentation (§3.1); its hook
+    # reads every module whose type name contains "ReLU", so a ReLUConvBN's codes count twice (sites).
     "naswot": {
         "nwot": {"batch_size": 128, "num_classes": 1, "init": "torch_default", "repeats": 1,
-                 "network": "full", "batch_policy": "shared"},
+                 "network": "full", "batch_policy": "shared", "sites": "relu_named"},
     },
     # SamsungLabs/zero-cost-nas: batch 64, fresh batch per arch, its own normalization, and BN kept
     # in the residual blocks for synflow (§1.5, §3.5, §7.6-7.8).

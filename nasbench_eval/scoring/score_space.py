@@ -98,7 +98,7 @@ def score_space(
         Show a progress bar with ETA on stderr.
     batched : bool, default=True
         Score the proxies the batched engine supports (`nasbench_eval.engine.ENGINE_PROXIES`, tss
-        genotypes; on the CPU only `CPU_BATCHED`) a group of architectures at a time; same records up to
+        genotypes; where `engine.prefers_grouped`) a group of architectures at a time; same records up to
         floating-point association (spec §6.5). Each group's scores are committed when the group finishes.
     pool : {"probe", "full"}, optional
         Where the image batches come from (see `nasbench_eval.data.proxy_batch`); default: the
@@ -184,12 +184,8 @@ def _frame(archs, keys, space, dataset, contexts, done) -> pd.DataFrame:
 
 
 # ---- which pairs go to the batched engine (nasbench_eval.engine) ---------------------------------
-CPU_BATCHED = frozenset({"synflow", "synflow_log", "lr_count"})
-"""Engine proxies batched on the CPU too (measured faster there; nwot/ntk_cond grouped convs are slower on CPU)."""
-
-
 def _engine_pairs(todo, device) -> set:
-    """The (arch, proxy) pairs of `todo` the batched engine scores on `device`."""
-    from ..engine import supports
+    """The (arch, proxy) pairs of `todo` the batched engine scores on `device` (`engine.prefers_grouped`)."""
+    from ..engine import prefers_grouped, supports
 
-    return {(a, p) for a, p in todo if supports(p, a) and (device.type == "cuda" or p in CPU_BATCHED)}
+    return {(a, p) for a, p in todo if supports(p, a) and prefers_grouped(p, device.type)}

@@ -1,0 +1,39 @@
+"""Which path scores a proxy on a device: the grouped engine or one arch at a time, from measurements.
+
+`GROUPED_SPEEDUP` holds, per device type and engine proxy, the measured throughput of the grouped engine over
+one-at-a-time `score_arch` (same archs, same run; `benchmarks/proxy_throughput.py`, JSON in `MEASURED_IN`).
+`prefers_grouped` chooses grouped only where it was measured faster, so dispatch is never slower than one at a
+time on a measured device. A device type without measurements (CUDA until `benchmarks/gpu_suite.py` has run on
+one) takes the engine's design default: grouped on CUDA (spec §6), one at a time elsewhere.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..proxies.base import get_proxy
+from .batched import ENGINE_PROXIES
+
+MEASURED_IN = MappingProxyType({"cpu": "benchmarks/results/proxy_throughput_cpu.json"})
+"""Device type -> the committed benchmark JSON the speedups below are copied from (checked by a test)."""
+
+GROUPED_SPEEDUP = MappingProxyType({
+    "cpu": MappingProxyType({"synflow": 0.740, "lr_count": 1.069, "nwot": 0.351, "ntk_cond": 0.354}),
+})
+"""Device type -> proxy -> grouped archs/s over one-at-a-time archs/s (synflow_log shares synflow's kernel)."""
+
+SAME_KERNEL = MappingProxyType({"synflow_log": "synflow"})
+
+
+def prefers_grouped(proxy: str, device_type: str) -> bool:
+    """True if the engine should score proxy `proxy` (key or alias) group-wise on `device_type` ("cpu", "cuda").
+
+    >>> prefers_grouped("snip", "cuda")          # not an engine proxy
+    False
+    """
+    name = get_proxy(proxy).name
+    if name not in ENGINE_PROXIES:
+        return False
+    measured = GROUPED_SPEEDUP.get(device_type)
+    if measured is None:
+        return device_type == "cuda"
+    return measured.get(SAME_KERNEL.get(name, name), 0.0) > 1.0
