@@ -207,6 +207,22 @@ def test_dispatch_follows_the_committed_measurements():
     assert prefers_grouped("synflow_log", "cpu") == prefers_grouped("synflow", "cpu")
     assert prefers_grouped("naswot", "cuda") and not prefers_grouped("snip", "cuda")
     assert not prefers_grouped("nwot", "mps")          # unmeasured and not CUDA: one at a time
+    assert not prefers_grouped("ntk_cond", "cuda")     # NOT_EQUIVALENT: never grouped until the kernel is fixed
+
+
+@pytest.mark.xfail(strict=True, reason="float32 NTK of a deep BN net moves by percents with summation order "
+                                      "(dispatch.NOT_EQUIVALENT)")
+def test_grouped_ntk_matches_one_at_a_time():
+    """An arch scored in a group of two equals the same arch alone (channels_last images as proxy_batch gives)."""
+    a = "|nor_conv_1x1~0|+|none~0|none~1|+|nor_conv_1x1~0|nor_conv_1x1~1|skip_connect~2|"
+    b = "|nor_conv_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 3, 32, 32, generator=g).contiguous(memory_format=torch.channels_last)
+    batch = (x, torch.randint(0, 10, (8,), generator=g))
+    opts = {"C": 4, "N": 5, "batch_size": 8, "repeats": 1}
+    alone = score_many([a], "ntk_cond", batch, device="cpu", **opts)[0].value
+    paired = score_many([a, b], "ntk_cond", batch, device="cpu", **opts)[0].value
+    assert paired == pytest.approx(alone, rel=1e-5)
 
 
 @pytest.mark.gpu

@@ -23,6 +23,13 @@ GROUPED_SPEEDUP = MappingProxyType({
 
 SAME_KERNEL = MappingProxyType({"synflow_log": "synflow"})
 
+NOT_EQUIVALENT = frozenset({"ntk_cond"})
+"""Engine proxies whose grouped kernel does not equal one-at-a-time scoring within spec §6.5's tolerance, so
+dispatch never groups them on any device. ntk_cond: in float32 the NTK of a deep train-mode-BN net moves by
+percents with the order of summation (channels_last images, C=4, N=5: 3.8 % between a group of one and a group of
+two; the float64 value lies between the contiguous and channels_last float32 ones), so grouping changes scores.
+`tests/test_engine.py::test_grouped_ntk_matches_one_at_a_time` is a strict xfail until that is resolved."""
+
 
 def prefers_grouped(proxy: str, device_type: str) -> bool:
     """True if the engine should score proxy `proxy` (key or alias) group-wise on `device_type` ("cpu", "cuda").
@@ -31,7 +38,7 @@ def prefers_grouped(proxy: str, device_type: str) -> bool:
     False
     """
     name = get_proxy(proxy).name
-    if name not in ENGINE_PROXIES:
+    if name not in ENGINE_PROXIES or name in NOT_EQUIVALENT:
         return False
     measured = GROUPED_SPEEDUP.get(device_type)
     if measured is None:
