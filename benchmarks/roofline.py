@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench_eval._json import write_json
+from nasbench_eval.nets.hooks import forward_hooks
 from nasbench_eval.proxies import score_arch
 from nasbench_eval.proxies.base import get_proxy
 from nasbench_eval.proxies.ntk import ntk_weights
@@ -89,14 +90,10 @@ def forward_counts(net: nn.Module, x: torch.Tensor) -> tuple[int, list[int]]:
     def relu(m, inp, out):
         units.append(inp[0][0].numel())
 
-    hooks = [m.register_forward_hook(layer) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    hooks += [m.register_forward_hook(relu) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
-        with torch.no_grad():
-            net(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
+    with forward_hooks(layers, layer), forward_hooks(relus, relu), torch.no_grad():
+        net(x)
     return macs[0], units
 
 

@@ -28,6 +28,7 @@ from ..data.specs import get_spec
 from ..exceptions import InvalidParameterError
 from ..space import Arch
 from .cell import parse_cell_spec
+from .hooks import forward_hooks
 
 def dataset_spec(dataset: str) -> tuple[int, int]:
     """(num_classes, resolution) of a benchmark dataset, from the one dataset table (`nasbench_eval.data.specs`).
@@ -87,15 +88,13 @@ def count_flops(net: nn.Module, input_shape: tuple[int, ...] = (1, 3, 32, 32)) -
         raise InvalidParameterError(f"count_flops(): net={type(net).__name__} is not an nn.Module; expected a network.")
     ref = next(net.parameters(), torch.empty(0))
     total = [0]
-    hooks = [m.register_forward_hook(_macs_hook(total)) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     modes = [(m, m.training) for m in net.modules()]
     try:
         net.eval()
-        with torch.no_grad():
+        with forward_hooks(layers, _macs_hook(total)), torch.no_grad():
             net(torch.zeros(shape, dtype=ref.dtype, device=ref.device))
     finally:
-        for h in hooks:
-            h.remove()
         for m, training in modes:
             m.training = training
     return total[0]

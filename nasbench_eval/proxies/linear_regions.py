@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .._validation import check_int
+from ..nets.hooks import forward_hooks
 from .base import Scored, register_proxy, relu_modules
 
 
@@ -32,16 +33,11 @@ def activation_patterns(net: nn.Module, x: torch.Tensor, *, n_batches: int = 1, 
         if not only_4d or inputs[0].ndim == 4:
             current.append((output.detach() > 0).flatten(1))
 
-    hooks = [m.register_forward_hook(record) for m in relu_modules(net)]
-    try:
-        with torch.no_grad():
-            for chunk in torch.tensor_split(x, n_batches):
-                current = []
-                net(chunk)
-                blocks.append(current)
-    finally:
-        for h in hooks:
-            h.remove()
+    with forward_hooks(relu_modules(net), record), torch.no_grad():
+        for chunk in torch.tensor_split(x, n_batches):
+            current = []
+            net(chunk)
+            blocks.append(current)
     rows = [torch.cat(b, dim=1) if b else torch.zeros(len(c), 0, dtype=torch.bool, device=x.device)
             for b, c in zip(blocks, torch.tensor_split(x, n_batches))]
     return torch.cat(rows, dim=0)

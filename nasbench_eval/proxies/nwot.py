@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .._validation import check_option
+from ..nets.hooks import forward_hooks
 from .base import Scored, register_proxy, relu_modules
 
 SITES = ("relu", "relu_named")
@@ -88,13 +89,8 @@ def hamming_kernel(net: nn.Module, x: torch.Tensor, *, sites: str = "relu") -> t
     def add_codes(module, inputs, output):
         k.add_(agreement(inputs[0]))
 
-    hooks = [m.register_forward_hook(add_codes) for m in code_sites(net, sites)]
-    try:
-        with torch.no_grad():
-            net(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    with forward_hooks(code_sites(net, sites), add_codes), torch.no_grad():
+        net(x)
     return k
 
 

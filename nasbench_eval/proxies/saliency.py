@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..nets.hooks import forward_hooks
 from .base import logits_of, register_proxy, weight_layers
 
 _COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels"}, batch_size=64,
@@ -104,12 +105,8 @@ def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
             output.retain_grad()
             captured.append((module, output))
 
-    hooks = [m.register_forward_hook(keep) for m in weight_layers(net)]
-    try:
+    with forward_hooks(weight_layers(net), keep):
         _loss(net, x, y).backward()
-    finally:
-        for h in hooks:
-            h.remove()
     total = 0.0
     for module, a in captured:
         if a.grad is None:
