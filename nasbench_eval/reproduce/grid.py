@@ -17,8 +17,13 @@ running it again; finished work is skipped)::
     stage1/s<seed>__<methods>.json            Stage-1 quality of the seed's runs: Kendall tau, mean sampling mass
     cells/<stage1>__<selector>__s<seed>.json  one selection: arch, test accuracy, regret, trajectory
 
+Work units (`nasbench_eval.executors.outputs`): each training (`TrainUnit`), Stage-1 evaluation
+(`Stage1Unit`) and cell (`CellUnit`) runs wherever the executor puts it and reads only saved run
+folders; this process alone moves a finished run folder into ``runs/`` and writes the JSON files.
+
 Determinism: everything follows from the seed (`train_stage1`, the selectors, `baseline_run`,
-`make_stage2_data`), so two grids with the same settings give the same cells on CPU.
+`make_stage2_data`), so two grids with the same settings give the same cells on CPU, whatever
+executor and worker count ran them.
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ from .._json import dumps, read_json, write_json
 from .._validation import check_int, check_option
 from ..data.specs import DATASET_SPECS, get_spec
 from ..exceptions import InvalidParameterError
+from ..executors.local import LocalExecutor
+from ..executors.outputs import FolderUnit, JsonUnit, run_missing
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
 from ..nets.supernet import SUBSPACES
 from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
@@ -46,7 +53,7 @@ from ..train.evaluate import evaluate_runs
 from ..train.loop import resolve_hparams, space_ground_truth, train_stage1
 from ..train.methods import METHODS
 from ..train.run import FILES as RUN_FILES
-from ..train.run import LoadedRun, load_run, save_run
+from ..train.run import load_run, save_run
 
 PUP_METHODS = ("darts", "darts_minus", "snas", "gdas", "drnas")
 """[PUP] Table 2 rows (darts, darts-, snas, gdas, dirichlet), in the paper's order."""
@@ -233,18 +240,35 @@ def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
     return run_dir, True
 
 
-@dataclass(frozen=True)
-class TrainUnit:
-    """One Stage-1 training of a grid, as an executor work unit: train, save into `folder` (a fresh
-    ``.partial`` folder the driver renames into place). `data` is None to load the halves in the worker."""
+def run_summary(run_dir: Path) -> dict:
+    """Epochs, total training seconds and final loss / accuracy of a saved run (from its curves)."""
+    curves = read_json(run_dir / "curves.json", expected="the curves of a Stage-1 run")
+    return {"epochs": len(curves["epoch"]), "train_seconds": float(sum(curves["seconds"])),
+            "final_train_loss": curves["train_loss"][-1], "final_train_acc": curves["train_acc"][-1]}
 
-    method: str
-    seed: int
+
+# ----------------------------------------------------------------------------------------- work units
+@dataclass(frozen=True)
+class GridJob:
+    """What every work unit of one grid shares: the spec, the device and data folder, and the halves and
+    benchmark the caller preloaded (None: each process loads its own once, from `data_dir`)."""
+
     spec: GridSpec
     device: str | None
     data_dir: str | None
     data: tuple | None
-    folder: str
+    bench: object | None
+
+    def halves(self) -> tuple:
+        s = self.spec
+        return self.data or _halves(s.dataset, s.n_train, s.n_valid, self.device, self.data_dir)
+
+    def benchmark(self):
+        return self.bench if self.bench is not None else _benchmark(self.data_dir)
+
+    def truth(self) -> tuple:
+        """(codes, accuracies) of the subspace (`space_ground_truth`)."""
+        return space_ground_truth(self.spec.space, self.spec.dataset, bench=self.benchmark())[1:]
 
 
 @functools.lru_cache(maxsize=2)
@@ -252,23 +276,79 @@ def _halves(dataset: str, n_train, n_valid, device, data_dir):
     return load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=device, data_dir=data_dir)
 
 
-def train_unit(unit: TrainUnit) -> str:
-    """Run `unit` (in whichever process the executor chose); returns the folder it saved the run to."""
-    s = unit.spec
-    data = unit.data or _halves(s.dataset, s.n_train, s.n_valid, unit.device, unit.data_dir)
-    truth = space_ground_truth(s.space, s.dataset, data_dir=unit.data_dir)[1:]
-    folder = Path(unit.folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    save_run(train_stage1(unit.method, seed=unit.seed, dataset=s.dataset, space=s.space, device=unit.device,
-                          hparams=s.hparams_of(unit.method), data=data, ground_truth=truth), folder)
-    return unit.folder
+@functools.lru_cache(maxsize=2)
+def _benchmark(data_dir):
+    from ..benchmarks import create_benchmark
+
+    return create_benchmark("nb201", data_dir=data_dir)
 
 
-def run_summary(run_dir: Path) -> dict:
-    """Epochs, total training seconds and final loss / accuracy of a saved run (from its curves)."""
-    curves = read_json(run_dir / "curves.json", expected="the curves of a Stage-1 run")
-    return {"epochs": len(curves["epoch"]), "train_seconds": float(sum(curves["seconds"])),
-            "final_train_loss": curves["train_loss"][-1], "final_train_acc": curves["train_acc"][-1]}
+@dataclass(frozen=True)
+class TrainUnit(FolderUnit):
+    """One Stage-1 training: train `method` with `seed`, save the run into ``<target>.partial``."""
+
+    job: GridJob
+    method: str
+    seed: int
+    target: str
+
+    def done(self) -> bool:
+        return has_run(Path(self.target))
+
+    def compute(self) -> None:
+        s, job = self.job.spec, self.job
+        shutil.rmtree(self.partial, ignore_errors=True)
+        save_run(train_stage1(self.method, seed=self.seed, dataset=s.dataset, space=s.space, device=job.device,
+                              hparams=s.hparams_of(self.method), data=job.halves(), ground_truth=job.truth()),
+                 self.partial)
+
+
+@dataclass(frozen=True)
+class Stage1Unit(JsonUnit):
+    """Stage-1 quality of one seed's runs (``runs``: (method, run folder) pairs), from one `evaluate_runs` call
+    (one shared sample); keyed by run folder name."""
+
+    job: GridJob
+    seed: int
+    runs: tuple
+    target: str
+
+    def compute(self) -> dict:
+        s, job = self.job.spec, self.job
+        ev = evaluate_runs([d for _, d in self.runs], sample=s.stage1_sample, seed=0, bn_batches=s.bn_batches,
+                           batch_size=s.batch_size, n_eval=s.n_eval, device=job.device, data_dir=job.data_dir,
+                           bench=job.benchmark(), data=job.halves())
+        keep = ("kendall_tau", "spearman_rho", "pearson_r", "improvement_at_k_min", "mean_mass", "mean_mass_baseline")
+        n = int(len(ev.indices))
+        return {Path(d).name: {"method": m, "seed": self.seed, "n_archs": n, **{k: r[k] for k in keep}}
+                for (m, d), r in zip(self.runs, ev.runs)}
+
+
+@dataclass(frozen=True)
+class CellUnit(JsonUnit):
+    """One Stage-2 selection: `selector` on the run in `run_dir` (or on its `stage1` baseline when that names one
+    of `BASELINES`), with `seed`."""
+
+    job: GridJob
+    stage1: str
+    selector: str
+    seed: int
+    run_dir: str
+    target: str
+
+    def compute(self) -> dict:
+        s, job, seed = self.job.spec, self.job, self.seed
+        r = load_run(self.run_dir, device=job.device)
+        if self.stage1 in BASELINES:
+            r = baseline_run(self.stage1, r, seed=seed)
+        data = make_stage2_data(*job.halves(), seed=seed, batch_size=s.batch_size, n_eval=s.n_eval,
+                                bn_batches=s.bn_batches, proxy_batch=s.proxy_batch)
+        truth = job.truth()
+        res = run_selector(self.selector, r, seed=seed, n_samples=s.n_samples, data=data, ground_truth=truth,
+                           finetune_epochs=s.finetune_epochs)
+        facts = selection_truth(res.arch, bench=job.benchmark(), space_truth=truth, round_to=s.round_to)
+        return {"stage1": self.stage1, "method": r.config["method"], "selector": self.selector, "seed": seed,
+                **facts, "seconds": res.seconds, "trajectory": res.trajectory}
 
 
 # ----------------------------------------------------------------------------------------- the grid
@@ -286,135 +366,47 @@ def applicable_selectors(
     return [s for s in selectors if (s != "prune" or has_alphas) and (s != "perturb" or is_mixable)]
 
 
-class _Grid:
-    """Shared state of one `run_grid` call: lazily loaded data, the ground truth, the progress bar."""
-
-    def __init__(self, spec: GridSpec, out: Path, *, device, data_dir, bench, data, progress: bool):
-        from ..benchmarks import create_benchmark
-        self.spec, self.out, self.device, self.data_dir = spec, out, device, data_dir
-        self.bench = bench if bench is not None else create_benchmark("nb201", data_dir=data_dir)
-        self.truth = space_ground_truth(spec.space, spec.dataset, bench=self.bench)[1:]
-        self._data, self._stage2 = data, (None, None)
-        self.computed = {"train": 0, "stage1": 0, "cells": 0}
-        self.bar = tqdm(total=self._n_units(), disable=not progress, desc="grid", unit="unit", dynamic_ncols=True)
-
-    def _n_units(self) -> int:
-        s = self.spec
-        per_seed = 1 + sum(1 + len(self.selectors(m)) for m in s.methods)
-        if s.baselines:
-            per_seed += 1 + len(BASELINES) * len(self.selectors(BASELINE_METHOD, is_baseline=True))
-        return per_seed * len(s.seeds)
-
-    def selectors(self, method: str, *, is_baseline: bool = False) -> list[str]:
-        return applicable_selectors(
-            method, self.spec.selectors, hparams=self.spec.hparams_of(method), is_baseline=is_baseline
-        )
-
-    def halves(self):
-        if self._data is None:
-            s = self.spec
-            self._data = load_stage1_data(
-                s.dataset, n_train=s.n_train, n_valid=s.n_valid, device=self.device, data_dir=self.data_dir
-            )
-        return self._data
-
-    def stage2_data(self, seed: int):
-        """Stage-2 batches of `seed` (kept for one seed at a time)."""
-        if self._stage2[0] != seed:
-            s = self.spec
-            self._stage2 = seed, make_stage2_data(*self.halves(), seed=seed, batch_size=s.batch_size, n_eval=s.n_eval,
-                                                  bn_batches=s.bn_batches, proxy_batch=s.proxy_batch)
-        return self._stage2[1]
-
-    def step(self, kind: str, label: str, did: bool) -> None:
-        self.computed[kind] += int(did)
-        self.bar.set_postfix_str(label, refresh=False)
-        self.bar.update(1)
-
-    # ---- units of work
-    def train_missing(self, executor) -> None:
-        """Train every (method, seed) run the grid needs and lacks through `executor`, in parallel where it
-        has workers; only this process moves a finished run into ``runs/`` (atomically)."""
-        s = self.spec
-        keys = [(m, seed) for seed in s.seeds for m in (*s.methods, *((BASELINE_METHOD,) if s.baselines else ()))]
-        todo = [(m, seed) for m, seed in keys if not has_run(self.out / "runs" / f"{m}_s{seed}")]
-        if not todo:
-            return
-        device = None if self.device is None else str(self.device)
-        data_dir = None if self.data_dir is None else str(self.data_dir)
-        units = [TrainUnit(m, seed, s, device, data_dir, self._data,
-                           str(self.out / "runs" / f"{m}_s{seed}.partial")) for m, seed in todo]
-        for i, folder in executor.run(train_unit, units):
-            run_dir = self.out / "runs" / f"{units[i].method}_s{units[i].seed}"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            os.replace(folder, run_dir)
-            self.computed["train"] += 1  # the bar moves when the loop below reaches the run
-
-    def train(self, method: str, seed: int) -> tuple[str, Path]:
-        key = f"{method}_s{seed}"
-        s = self.spec
-        run_dir, did = ensure_run(self.out / "runs" / key, lambda: train_stage1(
-            method, seed=seed, dataset=s.dataset, space=s.space, device=self.device, hparams=s.hparams_of(method),
-            data=self.halves(), ground_truth=self.truth))
-        self.step("train", key, did)
-        return key, run_dir
-
-    def stage1_quality(self, seed: int, trained: dict[str, tuple[str, Path]]) -> dict:
-        """Run key -> Stage-1 quality of every method's run of `seed`, from one `evaluate_runs` call (one shared
-        sample)."""
-        s = self.spec
-
-        def compute():
-            ev = evaluate_runs(
-                [d for _, d in trained.values()],
-                sample=s.stage1_sample,
-                seed=0,
-                bn_batches=s.bn_batches,
-                batch_size=s.batch_size,
-                n_eval=s.n_eval,
-                device=self.device,
-                data_dir=self.data_dir,
-                bench=self.bench,
-                data=self.halves(),
-            )
-            keep = (
-                "kendall_tau",
-                "spearman_rho",
-                "pearson_r",
-                "improvement_at_k_min",
-                "mean_mass",
-                "mean_mass_baseline",
-            )
-            return {key: {"method": m, "seed": seed, "n_archs": int(len(ev.indices)), **{k: r[k] for k in keep}}
-                    for (m, (key, _)), r in zip(trained.items(), ev.runs)}
-        label = f"s{seed}__{'+'.join(trained)}"
-        quality, did = cached_json(self.out / "stage1" / f"{label}.json", compute)
-        self.step("stage1", label, did)
-        return quality
-
-    def cell(self, stage1: str, selector: str, seed: int, run: Callable[[], LoadedRun]) -> dict:
-        s = self.spec
-
-        def compute():
-            r = run()
-            res = run_selector(selector, r, seed=seed, n_samples=s.n_samples, data=self.stage2_data(seed),
-                               ground_truth=self.truth, finetune_epochs=s.finetune_epochs)
-            truth = selection_truth(res.arch, bench=self.bench, space_truth=self.truth, round_to=s.round_to)
-            return {"stage1": stage1, "method": r.config["method"], "selector": selector, "seed": seed, **truth,
-                    "seconds": res.seconds, "trajectory": res.trajectory}
-        label = f"{stage1}__{selector}__s{seed}"
-        cell, did = cached_json(self.out / "cells" / f"{label}.json", compute)
-        self.step("cells", label, did)
-        return cell
+def _units(job: GridJob, out: Path) -> tuple[list[TrainUnit], list[Stage1Unit], list[CellUnit]]:
+    """Every unit of the grid: the trainings, then per seed its Stage-1 evaluation and its cells (methods, then the
+    baselines), in the order of `GridResult.cells`."""
+    s = job.spec
+    base = (BASELINE_METHOD,) if s.baselines else ()
+    trains = [TrainUnit(job, m, seed, str(out / "runs" / f"{m}_s{seed}"))
+              for seed in s.seeds for m in (*s.methods, *base)]
+    stage1, cells = [], []
+    for seed in s.seeds:
+        runs = tuple((m, str(out / "runs" / f"{m}_s{seed}")) for m in s.methods)
+        stage1.append(Stage1Unit(job, seed, runs, str(out / "stage1" / f"s{seed}__{'+'.join(s.methods)}.json")))
+        pairs = [(m, m, sel) for m in s.methods for sel in _selectors(s, m)]
+        pairs += [(b, BASELINE_METHOD, sel) for b in BASELINES if s.baselines
+                  for sel in _selectors(s, BASELINE_METHOD, is_baseline=True)]
+        cells += [CellUnit(job, name, sel, seed, str(out / "runs" / f"{m}_s{seed}"),
+                           str(out / "cells" / f"{name}__{sel}__s{seed}.json")) for name, m, sel in pairs]
+    return trains, stage1, cells
 
 
-def _loader(run_dir: Path, device) -> Callable[[], LoadedRun]:
-    return functools.cache(lambda: load_run(run_dir, device=device))
+def _selectors(spec: GridSpec, method: str, *, is_baseline: bool = False) -> list[str]:
+    return applicable_selectors(method, spec.selectors, hparams=spec.hparams_of(method), is_baseline=is_baseline)
+
+
+def _run_units(executor, units: list, bar) -> tuple[list, set]:
+    """Results of `units` (computed through `executor` where missing, else read back from their JSON files; None
+    for folders) and the indices of those computed now. The bar moves once per unit."""
+    bar.update(sum(u.done() for u in units))
+    computed = {}
+    for i, result in run_missing(executor, units):
+        computed[i] = result
+        bar.set_postfix_str(Path(units[i].target).name, refresh=False)
+        bar.update(1)
+    results = [computed[i] if i in computed else read_json(u.target, expected="a finished grid result")
+               if isinstance(u, JsonUnit) else None for i, u in enumerate(units)]
+    return results, set(computed)
 
 
 def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_dir=None, bench=None, data=None,
              progress: bool = True, executor=None) -> GridResult:
-    """Run (or resume) a grid; each finished unit is on disk before the next starts.
+    """Run (or resume) a grid: every training, Stage-1 evaluation and cell is a work unit of `executor`, put on
+    disk by this process as soon as it finishes (so an interrupted grid resumes by running it again).
 
     Parameters
     ----------
@@ -424,42 +416,34 @@ def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_di
     device : str or torch.device, optional
     data_dir : path-like, optional
     bench : Benchmark, optional
-        Preloaded ground truth (default: ``create_benchmark("nb201")``).
+        Preloaded ground truth (default: ``create_benchmark("nb201")``, once per process).
     data : (DeviceSplit, DeviceSplit), optional
-        Preloaded train / valid halves (tests); default loaded on first need from `spec`.
+        Preloaded train / valid halves (tests); default loaded once per process from `spec`.
     progress : bool, default=True
         A tqdm bar on stderr over all units (trainings, Stage-1 evaluations, cells).
     executor : nasbench_eval.executors.Executor, optional
-        Runs the missing Stage-1 trainings first, each a work unit (`train_unit`), in parallel where the
-        executor has workers; default: one after another in this process, as each is needed.
+        Runs the missing units, the trainings first, then the Stage-1 evaluations and cells together, in
+        parallel where it has workers. Default: one after another in this process. Every executor and
+        worker count gives the same files at one torch thread count.
 
     Returns
     -------
     GridResult
     """
     out = check_settings(out_dir, spec.settings(), caller="run_grid")
-    g = _Grid(spec, out, device=device, data_dir=data_dir, bench=bench, data=data, progress=progress)
-    cells, stage1, runs = [], {}, {}
-    try:
-        if executor is not None:
-            g.train_missing(executor)
-        for seed in spec.seeds:
-            trained = {m: g.train(m, seed) for m in spec.methods}
-            stage1.update(g.stage1_quality(seed, trained))
-            for method, (key, run_dir) in trained.items():
-                runs[key] = run_summary(run_dir)
-                run = _loader(run_dir, device)
-                cells += [g.cell(method, sel, seed, run) for sel in g.selectors(method)]
-            if spec.baselines:
-                key, run_dir = g.train(BASELINE_METHOD, seed)
-                runs[key] = run_summary(run_dir)
-                base = _loader(run_dir, device)
-                for name in BASELINES:
-                    run = functools.cache(lambda name=name: baseline_run(name, base(), seed=seed))
-                    cells += [g.cell(name, sel, seed, run) for sel in g.selectors(BASELINE_METHOD, is_baseline=True)]
-    finally:
-        g.bar.close()
-    return GridResult(out, spec, cells, stage1, runs, g.computed)
+    job = GridJob(spec, None if device is None else str(device), None if data_dir is None else str(data_dir), data,
+                  bench)
+    trains, stage1_units, cell_units = _units(job, out)
+    runner = executor if executor is not None else LocalExecutor(workers=1)
+    with tqdm(total=len(trains) + len(stage1_units) + len(cell_units), disable=not progress, desc="grid", unit="unit",
+              dynamic_ncols=True) as bar:
+        _, trained = _run_units(runner, trains, bar)
+        found, evaluated = _run_units(runner, [*stage1_units, *cell_units], bar)
+    n = len(stage1_units)
+    stage1 = {key: q for quality in found[:n] for key, q in quality.items()}
+    runs = {Path(u.target).name: run_summary(Path(u.target)) for u in trains}
+    computed = {"train": len(trained), "stage1": sum(i < n for i in evaluated), "cells": sum(i >= n for i in evaluated)}
+    return GridResult(out, spec, found[n:], stage1, runs, computed)
 
 
 # ----------------------------------------------------------------------------------------- summaries
