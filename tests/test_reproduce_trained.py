@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -30,14 +31,32 @@ def halves():
     return _split(96, 0), _split(64, 1)
 
 
+class Recording(LocalExecutor):
+    """A local executor that records the units it was given (class name, target) and can stop like Ctrl-C after
+    `stop_after` finished units of one `run`."""
+
+    def __init__(self, *, stop_after: int | None = None, **kwargs):
+        super().__init__(threads=1, **kwargs)
+        self.units, self.stop_after = [], stop_after
+
+    def run(self, fn, payloads):
+        self.units += [(type(u).__name__, u.target) for u in payloads]
+        for n, item in enumerate(super().run(fn, payloads)):
+            if n == self.stop_after:
+                raise KeyboardInterrupt
+            yield item
+
+
 @pytest.fixture(scope="module")
 def two_grids(halves, full_bench, tmp_path_factory):
-    """The same tiny grid (darts + the rsps_biased baselines, one seed) run into two folders: trainings in this
+    """The same tiny grid (darts + the rsps_biased baselines, one seed) run into two folders: every unit in this
     process, then in two worker processes (one torch thread each in both)."""
     spec = GridSpec(**TINY_GRID)
     dirs = tmp_path_factory.mktemp("grid_a"), tmp_path_factory.mktemp("grid_b")
-    return spec, [run_grid(spec, d, device="cpu", bench=full_bench, data=halves, progress=False,
-                           executor=LocalExecutor(workers=w, threads=1)) for d, w in zip(dirs, (1, 2))]
+    pool = Recording(workers=2)
+    grids = [run_grid(spec, d, device="cpu", bench=full_bench, data=halves, progress=False, executor=ex)
+             for d, ex in zip(dirs, (Recording(workers=1), pool))]
+    return spec, grids, pool
 
 
 def _cells_without_time(result: GridResult) -> list[dict]:
@@ -50,7 +69,7 @@ def _mtimes(folder: Path) -> dict:
 
 # ----------------------------------------------------------------------------------------- the grid
 def test_grid_runs_every_applicable_cell_and_writes_it(two_grids):
-    _, (a, _) = two_grids
+    _, (a, _), _ = two_grids
     assert a.computed == {"train": 2, "stage1": 1, "cells": 3 + 4 * 2}   # darts: 3 selectors; 4 baselines: no prune
     names = sorted(p.stem for p in (a.out_dir / "cells").glob("*.json"))
     assert names == sorted([f"darts__{s}__s0" for s in ("prune", "valid", "synflow")]
@@ -62,7 +81,7 @@ def test_grid_runs_every_applicable_cell_and_writes_it(two_grids):
 
 
 def test_grid_is_deterministic_by_seed(two_grids):
-    _, (a, b) = two_grids
+    _, (a, b), _ = two_grids
     assert _cells_without_time(a) == _cells_without_time(b)
     for run in ("darts_s0", "rsps_biased_s0"):
         wa = torch.load(a.out_dir / "runs" / run / "supernet.pt", weights_only=True)
@@ -70,8 +89,43 @@ def test_grid_is_deterministic_by_seed(two_grids):
         assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def _json_files(folder: Path) -> dict:
+    """Relative path -> content of every Stage-1 evaluation and cell file, wall times dropped."""
+    return {str(p.relative_to(folder)): {k: v for k, v in json.loads(p.read_text()).items() if k != "seconds"}
+            for sub in ("stage1", "cells") for p in sorted((folder / sub).glob("*.json"))}
+
+
+def test_grid_units_in_two_workers_write_the_in_process_files(two_grids):
+    _, (a, b), pool = two_grids
+    kinds = [kind for kind, _ in pool.units]
+    assert (kinds.count("TrainUnit"), kinds.count("Stage1Unit"), kinds.count("CellUnit")) == (2, 1, 11)
+    assert kinds.index("CellUnit") > kinds.index("TrainUnit")   # trainings first: the cells read their runs
+    files = _json_files(a.out_dir)
+    assert len(files) == 12 and files == _json_files(b.out_dir)
+    assert not list(b.out_dir.rglob("*.partial"))
+
+
+def test_interrupted_grid_resumes_without_recomputing_finished_units(two_grids, halves, full_bench, tmp_path):
+    spec, (a, _), _ = two_grids
+    out = tmp_path / "grid"
+    out.mkdir()
+    shutil.copytree(a.out_dir / "runs", out / "runs")            # trained: the interruption hits the evaluations
+    shutil.copy(a.out_dir / "grid.json", out / "grid.json")
+    stopped = Recording(workers=2, stop_after=4)
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(spec, out, device="cpu", bench=full_bench, data=halves, progress=False, executor=stopped)
+    kept = {p: t for p, t in _mtimes(out).items() if p.parent.name in ("stage1", "cells")}
+    assert len(kept) == 4 and not list(out.rglob("*.partial"))
+    rerun = Recording(workers=2)
+    again = run_grid(spec, out, device="cpu", bench=full_bench, data=halves, progress=False, executor=rerun)
+    assert sum(again.computed.values()) == len(rerun.units) == 12 - 4
+    assert not {target for _, target in rerun.units} & {str(p) for p in kept}
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
+    assert _json_files(out) == _json_files(a.out_dir) and _cells_without_time(again) == _cells_without_time(a)
+
+
 def test_grid_resumes_without_new_work_and_only_adds_what_is_missing(two_grids, halves, full_bench, capsys):
-    spec, (_, b) = two_grids
+    spec, (_, b), _ = two_grids
     before = _mtimes(b.out_dir)
     again = run_grid(spec, b.out_dir, device="cpu", bench=full_bench, data=halves, progress=True)
     assert again.computed == {"train": 0, "stage1": 0, "cells": 0} and _mtimes(b.out_dir) == before
@@ -84,7 +138,7 @@ def test_grid_resumes_without_new_work_and_only_adds_what_is_missing(two_grids, 
 
 
 def test_grid_refuses_a_folder_of_other_settings(two_grids, halves, full_bench):
-    _, (a, _) = two_grids
+    _, (a, _), _ = two_grids
     with pytest.raises(InvalidParameterError, match=r"other settings \(n_samples\)"):
         run_grid(
             GridSpec(**{**TINY_GRID, "n_samples": 4}),
