@@ -1,8 +1,9 @@
 """SpiderNet against random ablations of paper Table 1 on CIFAR-10, at a reduced scale, shaped like paper Table 2.
 
-SpiderNet runs first: it is the reference whose deadhead counts random1 / random4 copy (paper §4.3).
-Every run is a `run_spidernet` folder under --runs-dir, so an interrupted benchmark resumes where it
-stopped when started again with the same arguments. Writes
+SpiderNet is the reference whose deadhead counts random1 / random4 copy (paper §4.3): those two start
+once it has finished, the others run beside it (`run_spidernets`; ``--workers 2`` runs two at a time,
+``--executor ray`` on a cluster). Every run is a folder under --runs-dir, so an interrupted benchmark
+skips the finished runs and resumes the others when started again with the same arguments. Writes
 ``benchmarks/results/spidernet_table2_<device>.json`` (accuracy, parameters, memory, search and
 total wall time per method, the paper's Table 2 beside them, provenance).
 
@@ -25,8 +26,10 @@ from pathlib import Path
 import torch
 
 from nasbench_eval._json import write_json
+from nasbench_eval.commands._scoring_args import add_executor_arguments, open_executor
 from nasbench_eval.provenance import provenance
-from nasbench_eval.spidernet import SpiderNetConfig, load_spidernet_data, run_spidernet
+from nasbench_eval.spidernet import SpiderNetConfig
+from nasbench_eval.spidernet.runs import SpiderNetUnit, run_spidernets
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -149,6 +152,7 @@ def main(argv=None) -> int:
     p.add_argument("--final-epochs", type=int, help=f"override SCALE final_epochs ({SCALE['final_epochs']})")
     p.add_argument("--init-channels", type=int, dest="C", help=f"override SCALE C ({SCALE['C']})")
     p.add_argument("--train-images", type=int, help="seeded subset of the 50,000 training images (default all)")
+    add_executor_arguments(p)
     args = p.parse_args(argv)
     tag = args.device.split(":")[0]
     given = {k: getattr(args, k) for k in ("cycles", "final_epochs", "C") if getattr(args, k) is not None}
@@ -159,22 +163,15 @@ def main(argv=None) -> int:
         if args.runs_dir
         else ROOT.parent / "out" / f"spidernet_table2_{tag}{'_tiny' if args.tiny else ''}"
     )
-    data = load_spidernet_data(n_train=n_train, n_test=n_test, device=args.device, data_dir=args.data_dir)
-    rows = []
-    for ablation in ["spidernet", *args.ablations]:
-        ref = runs / "spidernet" if ablation in ("random1", "random4") else None
-        res = run_spidernet(
-            runs / ablation,
-            config=cfg,
-            ablation=ablation,
-            reference=ref,
-            seed=args.seed,
-            device=args.device,
-            data=data,
-            progress=True,
-        )
-        rows.append(table_row(ablation, res.summary, runs / ablation))
-        r = rows[-1]
+    ablations = ["spidernet", *args.ablations]
+    with open_executor(args) as executor:
+        units = [SpiderNetUnit(str(runs / a), cfg, a, reference=str(runs / "spidernet") if a in ("random1", "random4")
+                               else None, seed=args.seed, device=args.device, n_train=n_train, n_test=n_test,
+                               data_dir=args.data_dir, progress=executor.workers == 1) for a in ablations]
+        summaries = run_spidernets(units, executor=executor)
+        ran_on = executor.describe()
+    rows = [table_row(a, s, runs / a) for a, s in zip(ablations, summaries)]
+    for r in rows:
         print(
             f"{r['method']:<10} acc {r['test_acc']:6.2f}%  params {r['params_millions']:.3f} M  memory "
             f"{r['memory_gb']:.2f} GiB  "
@@ -186,10 +183,11 @@ def main(argv=None) -> int:
         **provenance(args.device),
         "seed": args.seed,
         "tiny": args.tiny,
+        "executor": ran_on,
         "scale": {
             "config": cfg.to_dict(),
-            "n_train": len(data[0]),
-            "n_test": len(data[1]),
+            "n_train": summaries[0]["n_train"],
+            "n_test": summaries[0]["n_test"],
             "note": "reduced scale; paper: 15 cycles, 600 final epochs, C=64 "
                     "(hours below are this device's wall hours; "
             "a resumed run sums the seconds of its pieces)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import torch
 
 from nasbench_eval.cli import main
 from nasbench_eval.exceptions import InvalidParameterError
+from nasbench_eval.executors.local import LocalExecutor
 from nasbench_eval.spidernet import SpiderNet, mutation_bytes, param_bytes
 from nasbench_eval.spidernet import cycles as cycles_mod
 from nasbench_eval.spidernet.config import STRATEGIES, SpiderNetConfig
@@ -18,6 +20,7 @@ from nasbench_eval.spidernet.cycles import DeletionPlan, run_spidernet
 from nasbench_eval.spidernet.graph import CellGraph
 from nasbench_eval.spidernet.growth import Selection
 from nasbench_eval.spidernet.pruners import PrunerLog
+from nasbench_eval.spidernet.runs import SpiderNetUnit, run_spidernets
 from nasbench_eval.spidernet.training import cutout, make_optimizer, measured_mutation_bytes, train_epoch
 from nasbench_eval.train import DeviceSplit
 
@@ -240,6 +243,103 @@ def test_resume_after_interruptions_equals_an_uninterrupted_run(tmp_path, data, 
         run_spidernet(tmp_path / "b", config=cfg, data=data, device="cpu", seed=1)
 
 
+# ---------------------------------------------------------------- several runs through an executor
+def _comparable(summary: dict, folder) -> dict:
+    """A summary without wall times and provenance, its file paths relative to the run's own folder."""
+    return json.loads(json.dumps(_strip_seconds({k: v for k, v in summary.items() if k != "provenance"}))
+                      .replace(str(folder), "RUN"))
+
+
+def _final_weights(folder) -> dict:
+    return torch.load(folder / "checkpoints" / "final.pt", weights_only=True)["state_dict"]
+
+
+ABLATIONS = ("spidernet", "random1", "random2")
+"""random1 copies spidernet's deadhead counts: it waits for that run (the second round)."""
+
+
+def _units(root, data, ablations=ABLATIONS):
+    return [SpiderNetUnit(str(root / a), TINY, a, reference=str(root / "spidernet") if a == "random1" else None,
+                          device="cpu", data=data) for a in ablations]
+
+
+class StopAfter(LocalExecutor):
+    """Two workers that stop like Ctrl-C once `n` units of a run have finished (the others are killed mid-run)."""
+
+    def __init__(self, n: int):
+        super().__init__(workers=2, threads=1)
+        self.n, self.given = n, []
+
+    def run(self, fn, payloads):
+        self.given += [Path(u.target).name for u in payloads]
+        for k, item in enumerate(super().run(fn, payloads)):
+            if k == self.n:
+                raise KeyboardInterrupt
+            yield item
+
+
+@pytest.fixture(scope="module")
+def in_process(data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("in_process")
+    return root, run_spidernets(_units(root, data), executor=LocalExecutor(workers=1, threads=1))
+
+
+def test_runs_in_two_workers_equal_the_in_process_runs_bit_for_bit(in_process, data, tmp_path):
+    root, want = in_process
+    with LocalExecutor(workers=2, threads=1) as pool:
+        got = run_spidernets(_units(tmp_path, data), executor=pool)
+    for a, g, w in zip(ABLATIONS, got, want):
+        assert g["ablation"] == a and _comparable(g, tmp_path / a) == _comparable(w, root / a)
+        assert json.loads((tmp_path / a / "result.json").read_text()) == json.loads(json.dumps(g))  # the driver's
+        assert g["files"]["result"] == str(tmp_path / a / "result.json")
+        wa, wb = _final_weights(root / a), _final_weights(tmp_path / a)
+        assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ABLATIONS)  # no .partial left
+    assert got[1]["plan"] == {"per_cycle": [len(want[0]["cycles"][0]["deadheaded"])],
+                              "final": sum(len(e.get("deadheaded", [])) for e in want[0]["final"]["epochs"])}
+
+
+def test_interrupted_runs_resume_without_recomputing_finished_ones(in_process, data, tmp_path):
+    root, want = in_process
+    stopped = StopAfter(1)
+    with pytest.raises(KeyboardInterrupt):
+        run_spidernets(_units(tmp_path, data), executor=stopped)
+    finished = [a for a in ABLATIONS if (tmp_path / a / "result.json").is_file()]
+    assert len(finished) == 1 and stopped.given == ["spidernet", "random2"]    # random1 waits for spidernet
+    before = {a: (tmp_path / a / "result.json").stat().st_mtime_ns for a in finished}
+    again = StopAfter(99)
+    got = run_spidernets(_units(tmp_path, data), executor=again)
+    assert not set(again.given) & set(finished) and len(again.given) == 2
+    assert {a: (tmp_path / a / "result.json").stat().st_mtime_ns for a in finished} == before
+    for a, g, w in zip(ABLATIONS, got, want):
+        assert _comparable(g, tmp_path / a) == _comparable(w, root / a)
+        wa, wb = _final_weights(root / a), _final_weights(tmp_path / a)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_a_target_holding_other_files_is_refused_before_any_run(tmp_path, data):
+    (tmp_path / "spidernet").mkdir()
+    (tmp_path / "spidernet" / "notes.txt").write_text("mine")
+    with pytest.raises(InvalidParameterError, match="holds files of no finished run"):
+        run_spidernets(_units(tmp_path, data))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "spidernet"]
+
+
+def test_cli_runs_ablations_and_seeds_in_parallel(tmp_path, fake_cifar, capsys):
+    args = ["spidernet", "--cycles", "1", "--mutations-per-cycle", "1", "--epochs-per-cycle", "1", "--final-epochs",
+            "1", "--init-channels", "2", "--reductions", "1", "--n-good", "1", "--ntk-images", "2", "--lrc-patches",
+            "40", "--train-images", "50", "--test-images", "20", "--device", "cpu", "--quiet", "--data-dir",
+            str(fake_cifar), "--ablation", "spidernet", "random4", "--seed", "1", "2", "--workers", "2", "--out",
+            str(tmp_path), "--json"]
+    assert main(args) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [(r["ablation"], r["seed"]) for r in runs] == [("spidernet", 1), ("random4", 1), ("spidernet", 2),
+                                                           ("random4", 2)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["random4_s1", "random4_s2", "spidernet_s1", "spidernet_s2"]
+    assert runs[1]["files"]["result"] == str(tmp_path / "random4_s1" / "result.json")
+    assert main([*args[:-1]]) == 0 and "random4 seed 2" in capsys.readouterr().out  # a rerun only reads them back
+
+
 # ---------------------------------------------------------------- augmentation
 def test_cutout_zeroes_one_clipped_square_in_the_chosen_images():
     x = torch.ones(400, 3, 12, 12)
@@ -326,6 +426,7 @@ def test_cli_spidernet_writes_the_run(tmp_path, fake_cifar, capsys):
     (["--vram-gb", "0"], "--vram-gb: '0' is out of range"),
     (["--ablation", "random1"], "reference"),
     (["--ablation", "random4", "--reference", "nowhere"], "result.json"),
+    (["--seed", "1", "1"], "--seed 1 1 repeats a value"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(bad, needle, tmp_path, fake_cifar, capsys):
     code = main(

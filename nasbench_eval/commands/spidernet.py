@@ -1,10 +1,15 @@
 """`nasbench-eval spidernet --cycles C ... --out DIR`: grow, train and test a SpiderNet on CIFAR-10 (Algorithm 2).
 
-Reruns with the same settings and --out resume after the last finished cycle or final-training epoch.
+One ablation and seed: DIR is the run folder. Several (``--ablation spidernet random2 --seed 0 1``): one
+run folder ``DIR/<ablation>_s<seed>`` each, run in parallel by the executor (``--workers``, ``--executor
+ray``); random1 / random4 without --reference copy the deadhead counts of the spidernet run of their seed.
+Reruns with the same settings and --out skip finished runs and resume the others after their last
+finished cycle or final-training epoch.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from .._validation import (
@@ -17,8 +22,10 @@ from .._validation import (
     float_arg,
     int_arg,
 )
+from ..exceptions import InvalidParameterError
 from ..spidernet.config import STRATEGIES, SpiderNetConfig
-from ..spidernet.cycles import run_spidernet
+from ..spidernet.runs import SpiderNetUnit, run_spidernets
+from ._scoring_args import add_executor_arguments, open_executor
 
 _CONFIG_FLAGS = {  # CLI dest -> SpiderNetConfig field
     "cycles": "cycles",
@@ -60,19 +67,19 @@ def add_arguments(p):
                    help=f"Algorithm 1's NTK images (default {d.ntk_images}, 3 batches)")
     p.add_argument("--lrc-patches", type=int_arg(1, 10_000_000),
                    help=f"Algorithm 1's LRC patches (default {d.lrc_patches}, 3 batches)")
-    p.add_argument("--ablation", default="spidernet", choices=list(STRATEGIES),
-                   help="spidernet, or random1..random4 of paper Table 1 (default spidernet)")
-    p.add_argument(
-        "--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead counts)"
-    )
+    p.add_argument("--ablation", nargs="+", default=["spidernet"], choices=list(STRATEGIES),
+                   help="spidernet, or random1..random4 of paper Table 1; several run in parallel (default spidernet)")
+    p.add_argument("--reference", help="random1 / random4: --out folder of a finished spidernet run (its deadhead "
+                                       "counts; default with several runs: the spidernet run of the same seed)")
     p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
                    help="use a seeded subset of this many CIFAR-10 training images (quick runs)")
     p.add_argument("--test-images", type=int_arg(1, MAX_IMAGES),
                    help="use a seeded subset of this many CIFAR-10 test images (quick runs)")
-    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
-                   help="seed of weights, batches, mutations, deletions (default 0)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), nargs="+", default=[0],
+                   help="seed of weights, batches, mutations, deletions; several run in parallel (default 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+    add_executor_arguments(p)
 
 
 def _config(args) -> SpiderNetConfig:
@@ -83,28 +90,45 @@ def _config(args) -> SpiderNetConfig:
     return dataclasses.replace(SpiderNetConfig(), **given, **ntk, **lrc)
 
 
+KEEP = ("ablation", "seed", "config", "n_train", "n_test", "device", "test_acc", "n_params", "memory", "seconds",
+        "mutations", "cycles", "architecture", "files", "provenance")
+"""Summary fields the command returns per run."""
+
+
+def _distinct(flag: str, values: list) -> list:
+    if len(set(values)) != len(values):
+        raise InvalidParameterError(f"{flag} {' '.join(map(str, values))} repeats a value; expected distinct values.")
+    return values
+
+
+def _units(args, config: SpiderNetConfig, out: Path) -> list[SpiderNetUnit]:
+    """One unit per (ablation, seed): `out` itself for a single run, else ``out/<ablation>_s<seed>``."""
+    ablations, seeds = _distinct("--ablation", args.ablation), _distinct("--seed", args.seed)
+    single = len(ablations) == len(seeds) == 1
+    folder = {(a, s): os.path.abspath(out if single else out / f"{a}_s{s}") for a in ablations for s in seeds}
+    reference = {(a, s): None if not STRATEGIES[a].needs_reference else args.reference or folder.get(("spidernet", s))
+                 for a, s in folder}
+    return [SpiderNetUnit(folder[a, s], config, a, reference=reference[a, s], seed=s,
+                          device=args.device, n_train=args.train_images, n_test=args.test_images,
+                          data_dir=args.data_dir, progress=not args.quiet)
+            for s in seeds for a in ablations]
+
+
 def run(args) -> dict:
     config = _config(args)  # a bad combination of settings fails before anything is created
     out = check_out_dir(args.out)  # before training: a bad --out never costs the training
-    result = run_spidernet(
-        out,
-        config=config,
-        ablation=args.ablation,
-        reference=args.reference,
-        seed=args.seed,
-        device=args.device,
-        n_train=args.train_images,
-        n_test=args.test_images,
-        data_dir=args.data_dir,
-        progress=not args.quiet,
-    )
-    s = result.summary
-    keep = ("ablation", "seed", "config", "n_train", "n_test", "device", "test_acc", "n_params", "memory", "seconds",
-            "mutations", "cycles", "architecture", "files", "provenance")
-    return {k: s[k] for k in keep}
+    units = _units(args, config, out)
+    with open_executor(args) as executor:
+        bars = executor.workers == 1  # bars of parallel runs would overwrite each other
+        summaries = run_spidernets([dataclasses.replace(u, progress=u.progress and bars) for u in units],
+                                   executor=executor)
+    rows = [{k: s[k] for k in KEEP} for s in summaries]
+    return rows[0] if len(rows) == 1 else {"runs": rows}
 
 
 def format_text(r: dict) -> str:
+    if "runs" in r:
+        return "\n\n".join(format_text(row) for row in r["runs"])
     cfg, sec, mem = r["config"], r["seconds"], r["memory"]
     cells = ", ".join(f"cell {c['cell']}: {c['n_nodes']} nodes / {c['n_edges']} edges / {c['n_ops']} ops"
                       for c in r["architecture"]["cells"])

@@ -3,7 +3,8 @@
 Modules: `ops` (DARTS op set), `graph` (cell DAG, triangular mutation), `pruners` (P(x, w),
 deadheading rule), `model` (the supernet), `growth` (Algorithm 1 mutation selection, deadheading),
 `config` (Algorithm 2 settings, Table 1 strategies), `training` (device data, cutout, one epoch,
-test accuracy), `cycles` (Algorithm 2 and the random ablations, resumable), `draw` (cell PNGs).
+test accuracy), `cycles` (Algorithm 2 and the random ablations, resumable), `runs` (several runs as
+executor work units), `draw` (cell PNGs).
 """
 from .config import STRATEGIES, SpiderNetConfig, Strategy
 from .cycles import DeletionPlan, SpiderNetResult, delete_random_ops, phase_seed, run_spidernet
@@ -13,6 +14,7 @@ from .growth import Candidate, Selection, deadhead, mutation_bytes, paired_score
 from .model import SpiderNet, param_bytes
 from .ops import OPS, get_op
 from .pruners import SAW_M, Pruner, PrunerLog, deadhead_keys, gate, saw
+from .runs import SpiderNetUnit, run_spidernets
 from .training import load_spidernet_data
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "SpiderNet",
     "SpiderNetConfig",
     "SpiderNetResult",
+    "SpiderNetUnit",
     "Strategy",
     "deadhead",
     "deadhead_keys",
@@ -42,6 +45,7 @@ __all__ = [
     "phase_seed",
     "random_edge",
     "run_spidernet",
+    "run_spidernets",
     "saw",
     "select_mutation",
     "triangular_mutation",

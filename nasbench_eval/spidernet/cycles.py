@@ -445,6 +445,7 @@ def run_spidernet(
     n_test: int | None = None,
     data_dir=None,
     progress: bool = False,
+    final_dir: str | os.PathLike | None = None,
 ) -> SpiderNetResult:
     """Grow, train and test a SpiderNet on CIFAR-10 (Algorithm 2), or one of its Table 1 ablations.
 
@@ -470,6 +471,9 @@ def run_spidernet(
     data_dir : path-like, optional
     progress : bool, default=False
         tqdm bars on stderr.
+    final_dir : path-like, optional
+        Where the caller moves `out_dir` once the run is finished (the summary's file paths name it);
+        ``result.json`` is then left for the caller to write there (`runs.SpiderNetUnit`).
 
     Returns
     -------
@@ -507,7 +511,10 @@ def run_spidernet(
         graphs, cycles = _cycles(run, graphs, cycles)
         state = None
     model, final = run.final(graphs, cycles, state)
-    return SpiderNetResult(model, _finish(run, model, cycles, final))
+    summary = _finish(run, model, cycles, final, Path(out_dir if final_dir is None else final_dir))
+    if final_dir is None:
+        write_json(run.out / "result.json", summary, indent=1)
+    return SpiderNetResult(model, summary)
 
 
 def _cycles(run: _Run, graphs: list[CellGraph], cycles: list[dict]) -> tuple[list[CellGraph], list[dict]]:
@@ -534,17 +541,18 @@ def _cycles(run: _Run, graphs: list[CellGraph], cycles: list[dict]) -> tuple[lis
     return graphs, cycles
 
 
-def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict) -> dict:
-    """Write result.json, architecture.json and the cell drawings; return the summary."""
+def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict, named: Path) -> dict:
+    """Write architecture.json and the cell drawings; return the summary (its file paths in folder `named`)."""
     out = run.out
     out.mkdir(parents=True, exist_ok=True)
     arch = {"C": run.cfg.C, "reductions": run.cfg.reductions,
             "cells": [{"cell": j, "channels": model.channels(j), "n_nodes": len(g.nodes), "n_edges": len(g.edges),
                        "n_ops": g.n_ops(), "graph": g.to_dict()} for j, g in enumerate(model.graphs)]}
     write_json(out / "architecture.json", arch, indent=1)
-    drawings = [str(draw_cell(g, out / f"cell_{j}.png", title=f"cell {j} ({'normal' if j == 0 else 'reduction'}, "
-                                                                f"{model.channels(j)} channels): {g.n_ops()} ops"))
-                for j, g in enumerate(model.graphs)]
+    for j, g in enumerate(model.graphs):
+        kind = "normal" if j == 0 else "reduction"
+        draw_cell(g, out / f"cell_{j}.png", title=f"cell {j} ({kind}, {model.channels(j)} channels): {g.n_ops()} ops")
+    drawings = [str(named / f"cell_{j}.png") for j in range(len(model.graphs))]
     search = sum(r["seconds"] for r in cycles)
     train_s = sum(r["seconds"] for r in final["epochs"])
     total = search + train_s + final["eval_seconds"]
@@ -575,15 +583,14 @@ def _finish(run: _Run, model: SpiderNet, cycles: list[dict], final: dict) -> dic
         "final": {k: final[k] for k in ("epochs", "deleted")},
         "architecture": arch,
         "files": {
-            "result": str(out / "result.json"),
-            "architecture": str(out / "architecture.json"),
+            "result": str(named / "result.json"),
+            "architecture": str(named / "architecture.json"),
             "cells": drawings,
-            "log": str(out / "log.json"),
-            "checkpoints": str(out / "checkpoints"),
+            "log": str(named / "log.json"),
+            "checkpoints": str(named / "checkpoints"),
         },
         "provenance": provenance(run.dev),
     }
-    write_json(out / "result.json", summary, indent=1)
     return summary
 
 
