@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .._json import write_json
+from .._json import read_json, write_json
 
 
 class OutputUnit:
@@ -33,12 +33,19 @@ class OutputUnit:
         """Put `result` in place (driver only)."""
         raise NotImplementedError
 
+    def load(self):
+        """The result of a unit that is `done`, read back from `target` (None: nothing to read)."""
+        return None
+
 
 class JsonUnit(OutputUnit):
     """`compute` returns a JSON-able dict; the driver writes it to `target` atomically (indent 1)."""
 
     def commit(self, result) -> None:
         write_json(self.target, result, indent=1)
+
+    def load(self) -> dict:
+        return read_json(self.target, expected=f"the result of a finished {type(self).__name__}")
 
 
 class FolderUnit(OutputUnit):
@@ -65,3 +72,16 @@ def run_missing(executor, units: Sequence[OutputUnit]) -> Iterator[tuple[int, ob
     for j, result in executor.run(compute_unit, [units[i] for i in todo]):
         units[todo[j]].commit(result)
         yield todo[j], result
+
+
+def run_all(executor, units: Sequence[OutputUnit], *, advance: Callable[[int], object] | None = None
+            ) -> tuple[list, set[int]]:
+    """Every unit's result, in order: computed through `executor` where missing (`run_missing`), else read back
+    (`load`); and the indices computed now. ``advance(n)`` (e.g. a tqdm bar's ``update``) hears of every unit."""
+    advance = advance or (lambda n: None)
+    advance(sum(u.done() for u in units))
+    computed = {}
+    for i, result in run_missing(executor, units):
+        computed[i] = result
+        advance(1)
+    return [computed[i] if i in computed else u.load() for i, u in enumerate(units)], set(computed)

@@ -42,7 +42,8 @@ class ReproductionContext:
     progress : bool
         tqdm bars on stderr.
     executor : nasbench_eval.executors.Executor or None
-        Runs the work units: tables' scoring units, the [PUP] grid's trainings (None: this process).
+        Runs the work units: tables' scoring units; the trained experiments' trainings, Stage-1 evaluations
+        and Stage-2 cells (None: this process).
     """
 
     out: Path

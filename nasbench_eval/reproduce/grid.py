@@ -32,7 +32,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from .._validation import check_int, check_option
 from ..data.specs import DATASET_SPECS, get_spec
 from ..exceptions import InvalidParameterError
 from ..executors.local import LocalExecutor
-from ..executors.outputs import FolderUnit, JsonUnit, run_missing
+from ..executors.outputs import FolderUnit, JsonUnit, run_all
 from ..metrics import combination_scores, kendall_tau, mean_std, paired_difference
 from ..nets.supernet import SUBSPACES
 from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
@@ -212,32 +212,9 @@ def check_settings(out_dir: str | os.PathLike, settings: dict, *, caller: str) -
     return out
 
 
-def cached_json(path: Path, compute: Callable[[], dict]) -> tuple[dict, bool]:
-    """(content of `path`, False) if it exists, else (``compute()`` written to `path`, True)."""
-    if path.is_file():
-        return read_json(path, expected="a finished grid result"), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    obj = compute()
-    write_json(path, obj, indent=1)
-    return obj, True
-
-
 def has_run(run_dir: Path) -> bool:
     """Whether `run_dir` holds a complete saved run."""
     return all((run_dir / f).is_file() for f in RUN_FILES)
-
-
-def ensure_run(run_dir: Path, train: Callable[[], object]) -> tuple[Path, bool]:
-    """(`run_dir`, False) if it holds a saved run, else train with ``train() -> Stage1Result``, save atomically,
-    (`run_dir`, True)."""
-    if has_run(run_dir):
-        return run_dir, False
-    tmp = run_dir.with_name(run_dir.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    save_run(train(), tmp)
-    os.replace(tmp, run_dir)
-    return run_dir, True
 
 
 def run_summary(run_dir: Path) -> dict:
@@ -261,10 +238,10 @@ class GridJob:
 
     def halves(self) -> tuple:
         s = self.spec
-        return self.data or _halves(s.dataset, s.n_train, s.n_valid, self.device, self.data_dir)
+        return self.data or cached_halves(s.dataset, s.n_train, s.n_valid, self.device, self.data_dir)
 
     def benchmark(self):
-        return self.bench if self.bench is not None else _benchmark(self.data_dir)
+        return self.bench if self.bench is not None else cached_benchmark(self.data_dir)
 
     def truth(self) -> tuple:
         """(codes, accuracies) of the subspace (`space_ground_truth`)."""
@@ -272,12 +249,14 @@ class GridJob:
 
 
 @functools.lru_cache(maxsize=2)
-def _halves(dataset: str, n_train, n_valid, device, data_dir):
+def cached_halves(dataset: str, n_train, n_valid, device, data_dir):
+    """`load_stage1_data`, once per process and arguments (work units share it)."""
     return load_stage1_data(dataset, n_train=n_train, n_valid=n_valid, device=device, data_dir=data_dir)
 
 
 @functools.lru_cache(maxsize=2)
-def _benchmark(data_dir):
+def cached_benchmark(data_dir):
+    """``create_benchmark("nb201", data_dir=data_dir)``, once per process."""
     from ..benchmarks import create_benchmark
 
     return create_benchmark("nb201", data_dir=data_dir)
@@ -389,20 +368,6 @@ def _selectors(spec: GridSpec, method: str, *, is_baseline: bool = False) -> lis
     return applicable_selectors(method, spec.selectors, hparams=spec.hparams_of(method), is_baseline=is_baseline)
 
 
-def _run_units(executor, units: list, bar) -> tuple[list, set]:
-    """Results of `units` (computed through `executor` where missing, else read back from their JSON files; None
-    for folders) and the indices of those computed now. The bar moves once per unit."""
-    bar.update(sum(u.done() for u in units))
-    computed = {}
-    for i, result in run_missing(executor, units):
-        computed[i] = result
-        bar.set_postfix_str(Path(units[i].target).name, refresh=False)
-        bar.update(1)
-    results = [computed[i] if i in computed else read_json(u.target, expected="a finished grid result")
-               if isinstance(u, JsonUnit) else None for i, u in enumerate(units)]
-    return results, set(computed)
-
-
 def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_dir=None, bench=None, data=None,
              progress: bool = True, executor=None) -> GridResult:
     """Run (or resume) a grid: every training, Stage-1 evaluation and cell is a work unit of `executor`, put on
@@ -416,7 +381,7 @@ def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_di
     device : str or torch.device, optional
     data_dir : path-like, optional
     bench : Benchmark, optional
-        Preloaded ground truth (default: ``create_benchmark("nb201")``, once per process).
+        Preloaded ground truth (default: ``createcached_benchmark("nb201")``, once per process).
     data : (DeviceSplit, DeviceSplit), optional
         Preloaded train / valid halves (tests); default loaded once per process from `spec`.
     progress : bool, default=True
@@ -437,8 +402,8 @@ def run_grid(spec: GridSpec, out_dir: str | os.PathLike, *, device=None, data_di
     runner = executor if executor is not None else LocalExecutor(workers=1)
     with tqdm(total=len(trains) + len(stage1_units) + len(cell_units), disable=not progress, desc="grid", unit="unit",
               dynamic_ncols=True) as bar:
-        _, trained = _run_units(runner, trains, bar)
-        found, evaluated = _run_units(runner, [*stage1_units, *cell_units], bar)
+        _, trained = run_all(runner, trains, advance=bar.update)
+        found, evaluated = run_all(runner, [*stage1_units, *cell_units], advance=bar.update)
     n = len(stage1_units)
     stage1 = {key: q for quality in found[:n] for key, q in quality.items()}
     runs = {Path(u.target).name: run_summary(Path(u.target)) for u in trains}
@@ -564,9 +529,10 @@ __all__ = [
     "GridResult",
     "GridSpec",
     "applicable_selectors",
-    "cached_json",
+    "cached_benchmark",
+    "cached_halves",
     "check_settings",
-    "ensure_run",
+    "has_run",
     "run_grid",
     "run_summary",
     "summarize_grid",

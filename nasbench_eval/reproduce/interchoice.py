@@ -6,10 +6,17 @@ architectures (all 64 in only_conv) with each, and the improvement curves (spec 
 over seeds. Fig. 4 is a plot without numbers; what [LZ] does print for NB201 is Table 1 (training
 time and its increase over the baseline, GPU memory), which we set beside our measured times, and
 the subspace means of §3.1.1 / Fig. 3, checked against the benchmark.
+
+Every training and every subspace's evaluation is a work unit of the context's executor
+(`nasbench_eval.executors.outputs`); this process alone moves finished runs into place and writes the
+evaluation files, so a rerun resumes with what is missing.
 """
 from __future__ import annotations
 
 import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -20,12 +27,15 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from tqdm import tqdm
 
 from ..benchmarks import create_benchmark
+from ..executors.local import LocalExecutor
+from ..executors.outputs import FolderUnit, JsonUnit, run_all
 from ..metrics import aggregate_improvement, benchmark_codes, improvement_curve, self_consistency
 from ..nets.supernet import SUBSPACES
-from ..train import evaluate_runs, load_stage1_data, train_stage1
+from ..train import evaluate_runs, train_stage1
 from ..train.methods import SPOS_DEFAULTS
+from ..train.run import save_run
 from .base import Reproduction, ReproductionContext, head_lines, header, md_table, reduction_note, stat, tail_lines
-from .grid import cached_json, check_settings, ensure_run, run_summary
+from .grid import cached_benchmark, cached_halves, check_settings, has_run, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"
@@ -113,53 +123,73 @@ def _hparams(variant: str, ctx: ReproductionContext) -> dict:
     return {**base, **opts}
 
 
-class _Work:
-    """Trainings and evaluations of one run of the experiment, resumable in ``ctx.work``."""
+@dataclass(frozen=True)
+class _Job:
+    """What every unit shares: device, data folder, and whether the data and evaluation are the quick ones."""
 
-    def __init__(self, ctx: ReproductionContext, variants, seeds):
-        self.ctx, self.seeds = ctx, seeds
-        self.eval = QUICK_EVAL if ctx.quick else FULL_EVAL
-        settings = {"hparams": {v: _hparams(v, ctx) for v in VARIANTS}, "eval": self.eval,
-                    "data": QUICK_DATA if ctx.quick else None}
-        check_settings(ctx.work, settings, caller="reproduce")
-        self.bench = create_benchmark("nb201", data_dir=ctx.data_dir)
-        self._data = None
-        total = len(SPACES) * (len(variants) * len(seeds) + 1)
-        self.bar = tqdm(total=total, disable=not ctx.progress, desc="interchoice", unit="unit", dynamic_ncols=True)
+    device: str | None
+    data_dir: str | None
+    quick: bool
 
-    def data(self):
-        if self._data is None:
-            self._data = load_stage1_data("cifar10", device=self.ctx.device, data_dir=self.ctx.data_dir,
-                                          **(QUICK_DATA if self.ctx.quick else {}))
-        return self._data
+    def data(self) -> tuple:
+        sizes = QUICK_DATA if self.quick else {"n_train": None, "n_valid": None}
+        return cached_halves("cifar10", sizes["n_train"], sizes["n_valid"], self.device, self.data_dir)
 
-    def train(self, space: str, variant: str, seed: int):
-        run_dir = self.ctx.work / "runs" / space / f"{variant}_s{seed}"
-        ensure_run(run_dir, lambda: train_stage1("spos", seed=seed, space=space, device=self.ctx.device,
-                                                 hparams=_hparams(variant, self.ctx), data=self.data()))
-        self.bar.set_postfix_str(f"{space}/{variant}_s{seed}", refresh=False)
-        self.bar.update(1)
-        return run_dir
 
-    def evaluate(self, space: str, run_dirs: dict) -> dict:
-        """Predictions of every run of `space` on one shared sample, summarised per variant (cached per space and
-        seeds)."""
+@dataclass(frozen=True)
+class _TrainUnit(FolderUnit):
+    """One SPOS supernet of `space` with `hparams` (a variant's) and `seed`, saved into ``<target>.partial``."""
 
-        def compute():
-            flat = [d for dirs in run_dirs.values() for d in dirs]
-            ev = evaluate_runs(flat, sample=self.eval["sample"], seed=0, bn_batches=self.eval["bn_batches"],
-                               batch_size=self.eval["batch_size"], n_eval=self.eval["n_eval"], k_min=K_MIN,
-                               device=self.ctx.device, data_dir=self.ctx.data_dir, bench=self.bench, data=self.data())
-            out, i = {}, 0
-            for v, dirs in run_dirs.items():
-                out[v] = _variant_summary(ev, list(range(i, i + len(dirs))))
-                i += len(dirs)
-            return {"space": space, "n_archs": int(len(ev.indices)), "set_mean": float(ev.y_true.mean()),
-                    "best": float(ev.y_true.max()), "variants": out}
-        tag = "+".join(run_dirs) + "__s" + "-".join(str(s) for s in self.seeds)
-        out, _ = cached_json(self.ctx.work / "eval" / f"{space}__{tag}.json", compute)
-        self.bar.update(1)
-        return out
+    job: _Job
+    space: str
+    hparams: dict
+    seed: int
+    target: str
+
+    def done(self) -> bool:
+        return has_run(Path(self.target))
+
+    def compute(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
+        save_run(train_stage1("spos", seed=self.seed, space=self.space, device=self.job.device, hparams=self.hparams,
+                              data=self.job.data()), self.partial)
+
+
+@dataclass(frozen=True)
+class _EvalUnit(JsonUnit):
+    """Predictions of every run of `space` (``runs``: (variant, run folders) pairs) on one shared sample,
+    summarised per variant."""
+
+    job: _Job
+    space: str
+    runs: tuple
+    target: str
+
+    def compute(self) -> dict:
+        e, job = QUICK_EVAL if self.job.quick else FULL_EVAL, self.job
+        flat = [d for _, dirs in self.runs for d in dirs]
+        ev = evaluate_runs(flat, sample=e["sample"], seed=0, bn_batches=e["bn_batches"], batch_size=e["batch_size"],
+                           n_eval=e["n_eval"], k_min=K_MIN, device=job.device, data_dir=job.data_dir,
+                           bench=cached_benchmark(job.data_dir), data=job.data())
+        out, i = {}, 0
+        for v, dirs in self.runs:
+            out[v] = _variant_summary(ev, list(range(i, i + len(dirs))))
+            i += len(dirs)
+        return {"space": self.space, "n_archs": int(len(ev.indices)), "set_mean": float(ev.y_true.mean()),
+                "best": float(ev.y_true.max()), "variants": out}
+
+
+def _units(ctx: ReproductionContext, variants, seeds) -> tuple[list[_TrainUnit], list[_EvalUnit]]:
+    """Every training (per space, variant, seed) and one evaluation per space, in ``ctx.work``."""
+    job = _Job(None if ctx.device is None else str(ctx.device), None if ctx.data_dir is None else str(ctx.data_dir),
+               ctx.quick)
+    dirs = {(s, v): [str(ctx.work / "runs" / s / f"{v}_s{seed}") for seed in seeds] for s in SPACES for v in variants}
+    trains = [_TrainUnit(job, s, _hparams(v, ctx), seed, d)
+              for (s, v), ds in dirs.items() for seed, d in zip(seeds, ds)]
+    tag = "+".join(variants) + "__s" + "-".join(str(s) for s in seeds)
+    evals = [_EvalUnit(job, s, tuple((v, tuple(dirs[s, v])) for v in variants),
+                       str(ctx.work / "eval" / f"{s}__{tag}.json")) for s in SPACES]
+    return trains, evals
 
 
 def _variant_summary(ev, rows: list[int]) -> dict:
@@ -220,29 +250,31 @@ def run(ctx: ReproductionContext) -> dict:
     """Train (or reuse) every supernet, evaluate each subspace, plot Fig. 4 and tabulate the numbers."""
     variants = QUICK_VARIANTS if ctx.quick else tuple(VARIANTS)
     seeds = ctx.seed_list(PAPER_SEEDS, quick=2)
-    work = _Work(ctx, variants, seeds)
+    check_settings(ctx.work, {"hparams": {v: _hparams(v, ctx) for v in VARIANTS},
+                              "eval": QUICK_EVAL if ctx.quick else FULL_EVAL,
+                              "data": QUICK_DATA if ctx.quick else None}, caller="reproduce")
+    trains, evals = _units(ctx, variants, seeds)
+    runner = ctx.executor if ctx.executor is not None else LocalExecutor(workers=1)
+    with tqdm(total=len(trains) + len(evals), disable=not ctx.progress, desc="interchoice", unit="unit",
+              dynamic_ncols=True) as bar:
+        run_all(runner, trains, advance=bar.update)
+        found, _ = run_all(runner, evals, advance=bar.update)
     rows, curves = [], {}
-    try:
-        for space in SPACES:
-            dirs = {v: [work.train(space, v, s) for s in seeds] for v in variants}
-            ev = work.evaluate(space, dirs)
-            secs = {v: [run_summary(d) for d in ds] for v, ds in dirs.items()}
-            base = float(np.mean([r["train_seconds"] for r in secs[variants[0]]]))
-            for v in variants:
-                curves.setdefault(space, {})[v] = {
-                    **ev["variants"][v]["curve"],
-                    "set_mean": ev["set_mean"],
-                    "best": ev["best"],
-                }
-                rows.append(_row(space, v, ev["n_archs"], ev["variants"][v], secs[v], base))
-    finally:
-        work.bar.close()
+    for space, ev in zip(SPACES, found):
+        secs = {v: [run_summary(Path(d)) for d in dirs] for v, dirs in next(u for u in evals if u.space == space).runs}
+        base = float(np.mean([r["train_seconds"] for r in secs[variants[0]]]))
+        for v in variants:
+            curves.setdefault(space, {})[v] = {**ev["variants"][v]["curve"], "set_mean": ev["set_mean"],
+                                               "best": ev["best"]}
+            rows.append(_row(space, v, ev["n_archs"], ev["variants"][v], secs[v], base))
     figure = plot_curves(curves, ctx.out / "interchoice-curves.png", title=_title(ctx))
     return {**header(REPRODUCTION, ctx, reduction=reduction_note(ctx, {"SPOS supernets": PAPER_EPOCHS}), notes=NOTES),
             "settings": {"variants": list(variants), "seeds": list(seeds), "spaces": list(SPACES), "k_min": K_MIN,
-                         "hparams": {v: _hparams(v, ctx) for v in variants}, "eval": work.eval,
+                         "hparams": {v: _hparams(v, ctx) for v in variants},
+                         "eval": QUICK_EVAL if ctx.quick else FULL_EVAL,
                          "data": QUICK_DATA if ctx.quick else "NB201 halves (25,000 / 25,000)"},
-            "rows": rows, "checks": _checks(work.bench), "curves": curves, "figures": {"curves": str(figure)}}
+            "rows": rows, "checks": _checks(create_benchmark("nb201", data_dir=ctx.data_dir)), "curves": curves,
+            "figures": {"curves": str(figure)}}
 
 
 def _title(ctx: ReproductionContext) -> str:

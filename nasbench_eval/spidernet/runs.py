@@ -18,7 +18,7 @@ from pathlib import Path
 from .._json import read_json, write_json
 from ..exceptions import InvalidParameterError
 from ..executors.local import LocalExecutor
-from ..executors.outputs import FolderUnit, run_missing
+from ..executors.outputs import FolderUnit, run_all
 from .config import SpiderNetConfig, get_strategy
 from .cycles import DeletionPlan, _resolve_plan, run_spidernet
 from .training import load_spidernet_data
@@ -60,6 +60,9 @@ class SpiderNetUnit(FolderUnit):
     def commit(self, summary: dict) -> None:
         super().commit(summary)
         write_json(Path(self.target) / "result.json", summary, indent=1)
+
+    def load(self) -> dict:
+        return read_json(Path(self.target) / "result.json", expected="the result.json of a finished SpiderNet run")
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,8 +120,6 @@ def run_spidernets(units: Sequence[SpiderNetUnit], *, executor=None) -> list[dic
     for n, batch in enumerate(rounds):
         if n:
             prepared.update({i: _with_plan(units[i]) for i in batch})
-        for j, summary in run_missing(runner, [prepared[i] for i in batch]):
-            summaries[batch[j]] = summary
-    return [summaries[i] if i in summaries else read_json(Path(u.target) / "result.json",
-                                                          expected="the result.json of a finished SpiderNet run")
-            for i, u in enumerate(units)]
+        found, _ = run_all(runner, [prepared[i] for i in batch])
+        summaries.update(zip(batch, found))
+    return [summaries[i] for i in range(len(units))]
