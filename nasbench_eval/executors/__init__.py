@@ -10,6 +10,10 @@ the executor. `make_executor` builds one by name:
   killed mid-run costs only its unfinished units, which are resubmitted on a fresh pool.
 - ``"ray"`` (`ray_tasks.RayExecutor`, optional extra ``[ray]``): one Ray task per unit with resource
   requests; Ray retries a task whose worker died.
+
+Scoring units are `nasbench_eval.scoring.units`; the trained experiments' units (trainings, Stage-1
+evaluations, Stage-2 cells, SpiderNet runs) are `outputs.OutputUnit` s, one file or folder each, which the
+driver commits (`outputs.run_all`).
 """
 from .base import Executor, ExecutorError, available_cores, default_workers, make_executor
 
