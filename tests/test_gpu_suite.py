@@ -36,3 +36,23 @@ def test_budget_skips_the_steps_that_no_longer_fit(tmp_path):
     summary = json.loads((tmp_path / "gpu_suite_smoke.json").read_text())
     assert proc.returncode == 1 and not summary["all_steps_ok"] and summary["steps"] == []
     assert summary["skipped_for_budget"][0] == "gpu_tests" and summary["skipped_for_budget"][-1] == "spidernet_short"
+
+
+def test_device_agreement_compares_the_archs_both_devices_scored():
+    """Known per-arch values: relative differences, rank agreement and statuses over the common, ok archs."""
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from device_agreement import compare
+
+    def table(values, statuses):
+        n = len(values)
+        return pd.DataFrame({"p": values, "p_status": statuses, "p_seconds": [1.0] * n,
+                             "acc": [90.0, 91.0, 92.0, 93.0, 94.0][:n]}, index=pd.Index(range(n), name="index"))
+
+    a = table([1.0, 2.0, 4.0, 8.0, 1.0], ["ok"] * 4 + ["failed"])
+    b = table([1.0, 3.0, 4.0, 4.0], ["ok"] * 4)          # arch 4 missing on b; arch 3 halved, ranks 1-2 swap
+    got = compare(a, b, "p", "acc")
+    assert got["archs"] == 4 and got["archs_ok_on_both"] == 4 and got["statuses_equal"]
+    assert got["rel_diff"]["max"] == 0.5 and got["rel_diff"]["median"] == 0.25
+    assert got["kendall_vs_target"]["a"] == 1.0 and got["kendall_between_devices"] < 1.0
