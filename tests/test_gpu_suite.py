@@ -17,14 +17,18 @@ def test_gpu_suite_smoke_runs_every_step(full_data, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((tmp_path / "gpu_suite_smoke.json").read_text())
     steps = {r["step"]: r for r in summary["steps"]}
-    assert set(steps) == {"gpu_tests", "correlate_4_synflow", "correlate_4_lr", "engine_throughput",
-                          "stage1_one_epoch", "spidernet_short"}
+    assert set(steps) == {"gpu_tests", "ntk_device_check", "ntk_rows", "correlate_4_synflow", "correlate_4_lr",
+                          "engine_throughput", "stage1_one_epoch", "spidernet_short"}
     assert all(r["returncode"] == 0 for r in steps.values()) and summary["all_steps_ok"]
     for key in ("device", "torch", "date", "command", "git_commit"):
         assert summary[key]
     assert summary["full_space_seconds"] > 0 and "extrapolation" in summary["full_space_note"]
     assert set(summary["engine_speedup"]) == {"nwot", "synflow", "ntk_cond", "lr_count"}
     assert {r["method"] for r in steps["stage1_one_epoch"]["result"]["runs"]} >= {"rsps", "darts", "gdas"}
+    check = steps["ntk_device_check"]["result"]["archs"][0]["repeats"][0]
+    assert set(check) == {"repeat", "cpu64", "cpu32", "dev32", "dev32_ieee", "dev64"}
+    assert check["cpu32"]["rel_frobenius_vs_cpu64"] < 1e-4 and check["cpu64"]["rel_frobenius_vs_cpu64"] == 0.0
+    assert steps["ntk_rows"]["result"]["archs"][0]["max_rel_diff"] < 1e-4
     assert steps["correlate_4_synflow"]["result"]["metrics"] and steps["correlate_4_lr"]["result"]["metrics"]
 
 
