@@ -5,7 +5,7 @@ what a user runs; each has a time limit, and its record keeps the command, wall 
 JSON it wrote). Sizes are in `SIZES`:
 
 1. ``gpu_tests``: the ``gpu``-marked tests (``pytest -m gpu``).
-2. ``ntk_device_check``: `benchmarks/ntk_device_check.py`, the NTK of 3 archs whose CPU and CUDA ntk_cond
+2. ``ntk_device_check``: `benchmarks/ntk_device_check.py`, the NTK of 2 archs whose CPU and CUDA ntk_cond
    disagreed most, computed in float32/float64 on both devices and with TF32 switched off through the new API;
    ``ntk_rows``: `benchmarks/ntk_rows.py`, NTK rows by the per-row backward loop vs one vmap'ed backward.
 3. ``correlate_1000_<proxy>``: `benchmarks/correlation_table.py` (the CLI's ``correlate``) on 1,000 archs for
@@ -66,7 +66,7 @@ SIZES = {   # per mode: (args, time limit in seconds) per step kind
     },
     "full": {
         "gpu_tests": ([], 90),
-        "ntk_device_check": (["--archs", "3"], 90),
+        "ntk_device_check": (["--archs", "2"], 120),
         "ntk_rows": (["--archs", "5"], 90),
         "correlate": ([("naswot", "1000"), ("synflow", "1000"), ("lr", "1000"), ("jacov", "1000")], 60),
         "engine_throughput": (["--archs", "1000", "--seq-archs", "50", "--ntk-archs", "20", "--no-profile"], 120),

@@ -12,6 +12,9 @@ is recorded as its error):
 * ``dev32``: float32 on `--device` inside `scoring_numerics()`, as `score_arch` does there;
 * ``dev32_ieee``: the same with the new TF32 switches (``torch.backends.cudnn.conv.fp32_precision`` and
   ``torch.backends.cuda.matmul.fp32_precision``) set to ``"ieee"`` explicitly, where this torch has them;
+* ``dev32_contiguous``: dev32 with the rows copied out of channels_last (cuDNN's train-mode BatchNorm takes
+  another, "persistent" kernel for channels_last inputs);
+* ``dev32_no_cudnn``: dev32 with cuDNN switched off (PyTorch's own conv and BatchNorm kernels);
 * ``dev64``: float64 on `--device`.
 
 For each: κ, λ_min, λ_max, ‖Θ − Θ_cpu64‖_F / ‖Θ_cpu64‖_F and seconds (the first dev variant includes the device's
@@ -84,12 +87,14 @@ def tf32_flags() -> dict:
     return flags
 
 
-def gram(net, x, dtype, device, *, ieee: bool = False) -> torch.Tensor:
-    """Θ (float64, on the CPU) of `net` on rows `x`, both cast to `dtype`, computed on `device` in train mode."""
+def gram(net, x, dtype, device, *, ieee: bool = False, cudnn: bool = True, contiguous: bool = False) -> torch.Tensor:
+    """Θ (float64, on the CPU) of `net` on rows `x`, both cast to `dtype`, computed on `device` in train mode;
+    optionally with the new-API TF32 switches at "ieee", cuDNN off, or the rows copied out of channels_last."""
     extra = ieee_switches() if ieee else contextlib.nullcontext()
-    with scoring_numerics(), extra:
+    with scoring_numerics(), extra, torch.backends.cudnn.flags(enabled=cudnn):
         work = net.to(device=device, dtype=dtype).train()
-        return ntk_gram(work, x.to(device=device, dtype=dtype)).cpu()
+        rows = x.to(device=device, dtype=dtype)
+        return ntk_gram(work, rows.contiguous() if contiguous else rows).cpu()
 
 
 def describe(theta: torch.Tensor, ref: torch.Tensor) -> dict:
@@ -126,6 +131,8 @@ def check_arch(arch: Arch, settings: dict, x: torch.Tensor, device: str, *, with
         if with_device:
             variants |= {"dev32": lambda: gram(net(), rows, torch.float32, device),
                          "dev32_ieee": lambda: gram(net(), rows, torch.float32, device, ieee=True),
+                         "dev32_contiguous": lambda: gram(net(), rows, torch.float32, device, contiguous=True),
+                         "dev32_no_cudnn": lambda: gram(net(), rows, torch.float32, device, cudnn=False),
                          "dev64": lambda: gram(net(), rows, torch.float64, device)}
         out.append({"repeat": r, "cpu64": reference,
                     **{name: _safe(compute, ref) for name, compute in variants.items()}})

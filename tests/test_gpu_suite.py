@@ -26,7 +26,8 @@ def test_gpu_suite_smoke_runs_every_step(full_data, tmp_path):
     assert set(summary["engine_speedup"]) == {"nwot", "synflow", "ntk_cond", "lr_count"}
     assert {r["method"] for r in steps["stage1_one_epoch"]["result"]["runs"]} >= {"rsps", "darts", "gdas"}
     check = steps["ntk_device_check"]["result"]["archs"][0]["repeats"][0]
-    assert set(check) == {"repeat", "cpu64", "cpu32", "dev32", "dev32_ieee", "dev64"}
+    assert set(check) == {"repeat", "cpu64", "cpu32", "dev32", "dev32_ieee", "dev32_contiguous",
+                          "dev32_no_cudnn", "dev64"}
     assert check["cpu32"]["rel_frobenius_vs_cpu64"] < 1e-4 and check["cpu64"]["rel_frobenius_vs_cpu64"] == 0.0
     assert steps["ntk_rows"]["result"]["archs"][0]["max_rel_diff"] < 1e-4
     assert steps["correlate_4_synflow"]["result"]["metrics"] and steps["correlate_4_lr"]["result"]["metrics"]
