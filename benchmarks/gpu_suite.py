@@ -5,19 +5,24 @@ what a user runs; each has a time limit, and its record keeps the command, wall 
 JSON it wrote). Sizes are in `SIZES`:
 
 1. ``gpu_tests``: the ``gpu``-marked tests (``pytest -m gpu``).
-2. ``correlate_1000_<proxy>``: `benchmarks/correlation_table.py` (the CLI's ``correlate``) on 1,000 archs for
+2. ``ntk_device_check``: `benchmarks/ntk_device_check.py`, the NTK of 2 archs whose CPU and CUDA ntk_cond
+   disagreed most, computed in float32/float64 on both devices and with TF32 switched off through the new API;
+   ``ntk_rows``: `benchmarks/ntk_rows.py`, NTK rows by the per-row backward loop vs one vmap'ed backward.
+3. ``correlate_1000_<proxy>``: `benchmarks/correlation_table.py` (the CLI's ``correlate``) on 1,000 archs for
    nwot, synflow, lr_count and jacob_cov, one step each.
-3. ``engine_throughput``: `benchmarks/proxy_throughput.py`, the batched engine on 1,000 archs per core proxy
+4. ``engine_throughput``: `benchmarks/proxy_throughput.py`, the batched engine on 1,000 archs per core proxy
    (20 for ntk_cond, which is never grouped) against one arch at a time on the first 50, with the speedup, and
    ``full_space_seconds``: grouped seconds per arch measured there times 15,625 archs, summed over the 4 core
    proxies (an extrapolation, stated in the JSON's ``full_space_note``).
-4. ``correlate_200_ntk``: the same for ntk_cond on 200 archs.
-5. ``stage1_one_epoch``: `benchmarks/stage1_methods.py`, one epoch of each Stage-1 method on 5,000 + 5,000
+5. ``correlate_200_ntk``: the same for ntk_cond on 200 archs.
+6. ``stage1_one_epoch``: `benchmarks/stage1_methods.py`, one epoch of each Stage-1 method on 5,000 + 5,000
    images.
-6. ``spidernet_short``: `benchmarks/spidernet_table2.py`, a short SpiderNet run (one cycle, one final epoch).
+7. ``spidernet_short``: `benchmarks/spidernet_table2.py`, a short SpiderNet run (one cycle, one final epoch).
 
 ``--budget S`` caps the whole suite at S seconds (a device lease is short): each step's limit is cut to what is
 left, and the steps that no longer fit are recorded as skipped. The suite's JSON is rewritten after every step.
+All steps together take longer than one 15-minute lease (the H200 run of 2026-11-30: `results/gpu_suite/`);
+``--only`` runs the ones a previous lease did not reach.
 
 ``--smoke`` runs the same steps and scripts on the CPU at tiny sizes (small networks, a few archs, tiny images;
 correlate scores synflow and lr_count on 4 archs) in well under a minute, so the suite is known to work before GPU
@@ -49,6 +54,8 @@ STAGE1 = ("rsps", "darts", "gdas", "snas", "drnas", "darts_minus")
 SIZES = {   # per mode: (args, time limit in seconds) per step kind
     "smoke": {
         "gpu_tests": ([], 120),
+        "ntk_device_check": (["--smoke"], 120),
+        "ntk_rows": (["--tiny", "--archs", "1", "--batch", "8"], 120),
         "correlate": ([("synflow", "4"), ("lr", "4")], 120),
         "engine_throughput": (["--archs", "2", "--seq-archs", "1", "--ntk-archs", "1", "--tiny", "--no-profile"], 120),
         "correlate_ntk": ([], 0),
@@ -59,11 +66,13 @@ SIZES = {   # per mode: (args, time limit in seconds) per step kind
     },
     "full": {
         "gpu_tests": ([], 90),
+        "ntk_device_check": (["--archs", "2"], 120),
+        "ntk_rows": (["--archs", "5"], 90),
         "correlate": ([("naswot", "1000"), ("synflow", "1000"), ("lr", "1000"), ("jacov", "1000")], 60),
         "engine_throughput": (["--archs", "1000", "--seq-archs", "50", "--ntk-archs", "20", "--no-profile"], 120),
-        "correlate_ntk": ([("ntk", "200")], 90),
+        "correlate_ntk": ([("ntk", "200")], 270),           # 234 s on an H200
         "stage1_one_epoch": (["--epochs", "1", "--train-images", "5000", "--valid-images", "5000", "--sample",
-                              "100"], 90),
+                              "100"], 150),                    # 3 of 6 methods took 74 s on an H200
         "spidernet_short": (["--cycles", "1", "--final-epochs", "1"], 60),
     },
 }
@@ -93,6 +102,8 @@ def steps(smoke: bool, device: str, out: Path) -> list[tuple[str, list[str], int
                    "--continue-on-collection-errors"]
     return [
         ("gpu_tests", pytest_args, size["gpu_tests"][1], None),
+        step("ntk_device_check", "ntk_device_check.py", *size["ntk_device_check"]),
+        step("ntk_rows", "ntk_rows.py", *size["ntk_rows"]),
         *correlate("correlate"),
         step("engine_throughput", "proxy_throughput.py", *size["engine_throughput"]),
         *correlate("correlate_ntk"),                                   # ntk_cond: the slow one, after the engine

@@ -195,7 +195,7 @@ def test_dispatch_follows_the_committed_measurements():
     from pathlib import Path
 
     from nasbench_eval.engine import prefers_grouped
-    from nasbench_eval.engine.dispatch import GROUPED_SPEEDUP, MEASURED_IN
+    from nasbench_eval.engine.dispatch import GROUPED_SPEEDUP, MEASURED_IN, NOT_EQUIVALENT
 
     root = Path(__file__).resolve().parent.parent
     for device, path in MEASURED_IN.items():
@@ -203,7 +203,7 @@ def test_dispatch_follows_the_committed_measurements():
         assert set(measured) == set(GROUPED_SPEEDUP[device])
         for proxy, speedup in measured.items():
             assert GROUPED_SPEEDUP[device][proxy] == pytest.approx(speedup, abs=5e-4)
-            assert prefers_grouped(proxy, device) == (speedup > 1.0)
+            assert prefers_grouped(proxy, device) == (speedup > 1.0 and proxy not in NOT_EQUIVALENT)
     assert prefers_grouped("synflow_log", "cpu") == prefers_grouped("synflow", "cpu")
     assert prefers_grouped("naswot", "cuda") and not prefers_grouped("snip", "cuda")
     assert not prefers_grouped("nwot", "mps")          # unmeasured and not CUDA: one at a time

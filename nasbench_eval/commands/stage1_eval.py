@@ -7,8 +7,6 @@ from pathlib import Path
 
 from .._json import write_json
 from .._validation import (
-    MAX_BATCH,
-    MAX_IMAGES,
     SEED_MAX,
     check_out_dir,
     int_arg,
@@ -17,6 +15,7 @@ from .._validation import (
 from ..exceptions import DataNotFoundError
 from ..metrics import format_mean_std
 from ..train.evaluate import evaluate_runs, write_evaluation
+from ._evaluation_args import add_evaluation_arguments
 
 
 def add_arguments(p):
@@ -25,12 +24,7 @@ def add_arguments(p):
                    help="random archs of the space to evaluate (default 1000; 0 = all of the run's subspace)")
     p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
                    help="picks the sample, BN batches and evaluation images (default 0)")
-    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
-                   help="BN recalibration passes per arch (default 20; 0 = none)")
-    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
-                   help="batch size of recalibration and evaluation (default 256)")
-    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000,
-                   help="valid-half images per prediction (default 5000)")
+    add_evaluation_arguments(p, per="prediction")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     p.add_argument("--group-size", type=int_arg(1, 15625),
                    help="architectures per forward pass (default: from free GPU memory; 1 on CPU)")

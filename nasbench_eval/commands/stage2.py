@@ -1,12 +1,13 @@
 """`nasbench-eval stage2 RUN_DIR --selector valid --seed S`: select one architecture from a Stage-1 run."""
 from __future__ import annotations
 
-from .._validation import MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_LR, SEED_MAX, float_arg, int_arg
+from .._validation import MAX_EPOCHS, MAX_IMAGES, MAX_LR, SEED_MAX, float_arg, int_arg
 from ..benchmarks import create_benchmark
 from ..data.specs import get_spec
 from ..stage2 import BASELINES, SELECTORS, baseline_run, make_stage2_data, run_selector, selection_truth
 from ..train import load_run, load_stage1_data
 from ..train.loop import space_ground_truth
+from ._evaluation_args import add_evaluation_arguments
 
 
 def add_arguments(p):
@@ -19,12 +20,7 @@ def add_arguments(p):
     p.add_argument(
         "--baseline", choices=BASELINES, help="use a baseline supernet of spec §7.1 built from an rsps_biased run"
     )
-    p.add_argument("--bn-batches", type=int_arg(0, 1000), default=20,
-                   help="BN recalibration passes per arch for valid (default 20; 0 = none)")
-    p.add_argument("--batch-size", type=int_arg(1, MAX_BATCH), default=256,
-                   help="batch size of recalibration and evaluation (default 256)")
-    p.add_argument("--eval-images", type=int_arg(1, MAX_IMAGES), default=5000,
-                   help="valid-half images per accuracy (default 5000)")
+    add_evaluation_arguments(p, per="accuracy")
     p.add_argument("--train-images", type=int_arg(1, MAX_IMAGES),
                    help="use only this many images of the train half (quick runs)")
     p.add_argument("--valid-images", type=int_arg(1, MAX_IMAGES),
