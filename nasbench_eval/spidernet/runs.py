@@ -79,10 +79,13 @@ def _adopt(unit: SpiderNetUnit) -> None:
     names = {p.name for p in target.iterdir()}
     if not names:
         target.rmdir()
-    elif partial.exists() or not names <= {*RUN_FILES, *(n for n in names if n.startswith("cell_"))}:
+    elif not names <= {*RUN_FILES, *(n for n in names if n.startswith("cell_"))}:
         raise InvalidParameterError(f"run_spidernets(): {str(target)!r} holds files of no finished run "
                                     f"({', '.join(sorted(names)[:3])}...); expected a new or empty folder, or a run "
                                     "folder to resume.")
+    elif partial.exists():
+        raise InvalidParameterError(f"run_spidernets(): {str(target)!r} and {str(partial)!r} both hold an unfinished "
+                                    "run; expected one: delete the one not to resume.")
     else:
         os.replace(target, partial)
 
