@@ -177,3 +177,53 @@ def test_cli_workers_give_the_same_table(capsys, tmp_path):
         frame = pd.read_csv(out)
         tables.append(frame.drop(columns=[c for c in frame.columns if c.endswith("_seconds")]))
     _assert_identical(tables[1], tables[0])
+
+
+DRIVER = """
+import os, sys, time
+from nasbench_eval.executors.local import LocalExecutor
+
+def unit(path):
+    with open(path, "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    time.sleep(60)
+
+if __name__ == "__main__":
+    ex = LocalExecutor(workers=2, threads=1)
+    list(ex.run(unit, [sys.argv[1]] * 2))
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:           # a zombie waiting for its parent counts as gone
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_pool_workers_exit_when_the_driver_is_killed(tmp_path):
+    """SIGKILL on the driver (no cleanup can run there) still ends its pool workers within seconds."""
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    script = tmp_path / "driver.py"               # a file, not -c: pool workers import `unit` from it
+    script.write_text(DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(pids)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
+        time.sleep(0.2)
+    workers = [int(p) for p in pids.read_text().split()]
+    assert len(workers) == 2 and all(_alive(p) for p in workers)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)

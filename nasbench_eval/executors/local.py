@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -15,15 +18,33 @@ MAX_RESTARTS = 3
 """Fresh pools after a worker died, per `run`, before giving up with ExecutorError."""
 
 
-def _init_worker(threads: int, gpus: int, counter) -> None:
-    """Pool initializer: one torch thread count, and one GPU per worker (round robin) on CUDA."""
+def _init_worker(threads: int, gpus: int, counter, driver: int) -> None:
+    """Pool initializer: one torch thread count, one GPU per worker (round robin) on CUDA, and an exit when the
+    driver process `driver` (pid) is gone."""
     import torch
 
+    threading.Thread(target=_exit_with, args=(driver,), daemon=True, name="driver-watch").start()
     torch.set_num_threads(threads)
     if gpus:
         with counter.get_lock():
             slot, counter.value = counter.value, counter.value + 1
         torch.cuda.set_device(slot % gpus)
+
+
+def _exit_with(driver: int, period: float = 1.0) -> None:
+    """Exit this worker once process `driver` has died (checked every `period` seconds).
+
+    A worker's parent is the forkserver, not the driver, so a driver killed with SIGKILL would otherwise leave
+    its workers, the forkserver and the resource tracker behind for good (the workers hold their pipes open).
+    """
+    while True:
+        time.sleep(period)
+        try:
+            os.kill(driver, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:         # the pid now belongs to another user's process: ours is gone
+            os._exit(1)
 
 
 def _context():
@@ -89,7 +110,8 @@ class LocalExecutor(Executor):
         ctx = _context()
         slots = ctx.Value("i") if self.gpus else None  # hands out GPU indices to the workers
         self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(pending)), mp_context=ctx,
-                                         initializer=_init_worker, initargs=(self.threads, self.gpus, slots))
+                                         initializer=_init_worker,
+                                         initargs=(self.threads, self.gpus, slots, os.getpid()))
         futures = {self._pool.submit(fn, payload): i for i, payload in pending.items()}
         try:
             while futures:
