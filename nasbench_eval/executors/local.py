@@ -41,9 +41,7 @@ def _exit_with(driver: int, period: float = 1.0) -> None:
         time.sleep(period)
         try:
             os.kill(driver, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:         # the pid now belongs to another user's process: ours is gone
+        except (ProcessLookupError, PermissionError):  # gone, or the pid now belongs to another user's process
             os._exit(1)
 
 

@@ -217,6 +217,22 @@ def has_run(run_dir: Path) -> bool:
     return all((run_dir / f).is_file() for f in RUN_FILES)
 
 
+class RunUnit(FolderUnit):
+    """A unit whose output is one saved Stage-1 run: done once `target` holds a complete run; `train` (in the
+    worker) returns the trained result, which `compute` saves into ``<target>.partial``."""
+
+    def done(self) -> bool:
+        return has_run(Path(self.target))
+
+    def train(self):
+        """The `train_stage1` result to save."""
+        raise NotImplementedError
+
+    def compute(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
+        save_run(self.train(), self.partial)
+
+
 def run_summary(run_dir: Path) -> dict:
     """Epochs, total training seconds and final loss / accuracy of a saved run (from its curves)."""
     curves = read_json(run_dir / "curves.json", expected="the curves of a Stage-1 run")
@@ -263,7 +279,7 @@ def cached_benchmark(data_dir):
 
 
 @dataclass(frozen=True)
-class TrainUnit(FolderUnit):
+class TrainUnit(RunUnit):
     """One Stage-1 training: train `method` with `seed`, save the run into ``<target>.partial``."""
 
     job: GridJob
@@ -271,15 +287,10 @@ class TrainUnit(FolderUnit):
     seed: int
     target: str
 
-    def done(self) -> bool:
-        return has_run(Path(self.target))
-
-    def compute(self) -> None:
+    def train(self):
         s, job = self.job.spec, self.job
-        shutil.rmtree(self.partial, ignore_errors=True)
-        save_run(train_stage1(self.method, seed=self.seed, dataset=s.dataset, space=s.space, device=job.device,
-                              hparams=s.hparams_of(self.method), data=job.halves(), ground_truth=job.truth()),
-                 self.partial)
+        return train_stage1(self.method, seed=self.seed, dataset=s.dataset, space=s.space, device=job.device,
+                            hparams=s.hparams_of(self.method), data=job.halves(), ground_truth=job.truth())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ evaluation files, so a rerun resumes with what is missing.
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -28,14 +27,13 @@ from tqdm import tqdm
 
 from ..benchmarks import create_benchmark
 from ..executors.local import LocalExecutor
-from ..executors.outputs import FolderUnit, JsonUnit, run_all
+from ..executors.outputs import JsonUnit, run_all
 from ..metrics import aggregate_improvement, benchmark_codes, improvement_curve, self_consistency
 from ..nets.supernet import SUBSPACES
 from ..train import evaluate_runs, train_stage1
 from ..train.methods import SPOS_DEFAULTS
-from ..train.run import save_run
 from .base import Reproduction, ReproductionContext, head_lines, header, md_table, reduction_note, stat, tail_lines
-from .grid import cached_benchmark, cached_halves, check_settings, has_run, run_summary
+from .grid import RunUnit, cached_benchmark, cached_halves, check_settings, run_summary
 from .published import Published
 
 LZ = "Laube & Zell, Inter-choice dependent super-network weights"
@@ -137,7 +135,7 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class _TrainUnit(FolderUnit):
+class _TrainUnit(RunUnit):
     """One SPOS supernet of `space` with `hparams` (a variant's) and `seed`, saved into ``<target>.partial``."""
 
     job: _Job
@@ -146,13 +144,9 @@ class _TrainUnit(FolderUnit):
     seed: int
     target: str
 
-    def done(self) -> bool:
-        return has_run(Path(self.target))
-
-    def compute(self) -> None:
-        shutil.rmtree(self.partial, ignore_errors=True)
-        save_run(train_stage1("spos", seed=self.seed, space=self.space, device=self.job.device, hparams=self.hparams,
-                              data=self.job.data()), self.partial)
+    def train(self):
+        return train_stage1("spos", seed=self.seed, space=self.space, device=self.job.device, hparams=self.hparams,
+                            data=self.job.data())
 
 
 @dataclass(frozen=True)
