@@ -10,6 +10,9 @@ from .._validation import check_option
 from ..nets.hooks import forward_hooks
 from .base import Scored, register_proxy, relu_modules
 
+REUSE_WINDOW = 4
+"""ReLU inputs whose agreement block `hamming_kernel` keeps for reuse: a cell's node tensors (at most 3 feed edges)."""
+
 SITES = ("relu", "relu_named")
 """Where codes are read: ``relu`` every `nn.ReLU` call once (spec); ``relu_named`` every module whose type name
 contains "ReLU" (BayesWatch's score_networks.py hook rule: a `ReLUConvBN` container's input is counted again)."""
@@ -38,14 +41,15 @@ def code_gram(c: torch.Tensor) -> torch.Tensor:
     """C Cᵀ of a bool code matrix C (B, D) as exact integers, float64 (B, B).
 
     CPU: the codes as int8 (a view of the bools; zero-padded to a multiple of 8 columns), `torch._int_mm` with
-    int32 accumulation (exact for D < 2**31; about 2x the float32 GEMM rate here, `roofline_cpu.json`).
+    int32 accumulation (exact for D < 2**31; about 2x the float32 GEMM rate here, `roofline_cpu.json`). The right
+    operand is the transposed view itself: a contiguous copy of it cost as much as the product.
     Elsewhere: a float32 matmul, exact for D < 2**24 (TF32 is off while scoring).
     """
     if c.device.type == "cpu":
         ci = c.view(torch.int8)
         if ci.shape[1] % 8:      # zero columns leave C Cᵀ unchanged; torch 2.13's CPU _int_mm is wrong for D = 1
             ci = torch.nn.functional.pad(ci, (0, 8 - ci.shape[1] % 8))
-        return torch._int_mm(ci, ci.T.contiguous()).double()
+        return torch._int_mm(ci, ci.T).double()
     if c.shape[1] >= 2 ** 24:
         raise ValueError(f"a ReLU call with {c.shape[1]} units per sample exceeds float32's exact integer range")
     cf = c.float()
@@ -82,12 +86,20 @@ def hamming_kernel(net: nn.Module, x: torch.Tensor, *, sites: str = "relu") -> t
     K : Tensor of shape (B, B), float64
         K[i, j] = number of ReLU units on which samples i and j agree (N_A on the diagonal).
         Each ReLU *call* is one block, so a tensor feeding k ReLU modules counts k times. Exact integers:
-        equal bit for bit to the two-product form (`agreement`).
+        equal bit for bit to the two-product form (`agreement`). A block is computed once per tensor and added
+        again for each further call on that same, unmodified tensor among the last `REUSE_WINDOW` ones (an NB201
+        node feeding several conv edges).
     """
     k = torch.zeros(len(x), len(x), dtype=torch.float64, device=x.device)
+    recent: list[tuple[torch.Tensor, int, torch.Tensor]] = []    # (input, its version, its block), newest last
 
     def add_codes(module, inputs, output):
-        k.add_(agreement(inputs[0]))
+        pre = inputs[0]
+        block = next((b for t, v, b in recent if t is pre and v == pre._version), None)
+        if block is None:
+            block = agreement(pre)
+            recent[:] = [*recent[-(REUSE_WINDOW - 1):], (pre, pre._version, block)]
+        k.add_(block)
 
     with forward_hooks(code_sites(net, sites), add_codes), torch.no_grad():
         net(x)
