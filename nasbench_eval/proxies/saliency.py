@@ -72,9 +72,11 @@ def plain(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """GraSP: Σ_layers Σ −W ⊙ (H g), with g = ∂L/∂W (detached) and Hg = ∂(Σ g·∂L/∂W)/∂W.
 
-    Two forward passes (T = 1, one iteration): the first gives g, the second builds ∂L/∂W with
-    ``create_graph`` and differentiates z = Σ_layers ⟨g, ∂L/∂W⟩ again. The sign is flipped as in
-    the reference so that higher is better.
+    One forward: ∂L/∂W is built with ``create_graph``; its detached value is g, and z = Σ_layers ⟨g, ∂L/∂W⟩ is
+    differentiated again. The references (T = 1, one iteration) run the same batch forward twice, once for g
+    and once for the graph; in train mode both give the same g bit for bit (BN normalizes with the batch's
+    statistics, not the running ones the first pass updates), so the second forward is left out. The sign is
+    flipped as in the reference so that higher is better.
 
     For a conv that feeds a train-mode BN, differentiating the scale invariance Σ W ⊙ ∂L/∂W = 0 gives
     (H W)_layer = −g_layer, so that layer's term is exactly ‖g_layer‖²; the classifier and the shortcut
@@ -82,10 +84,8 @@ def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     weights or batches agree only moderately (README). Per arch on the same weights and batch it equals
     the zero-cost-nas and NASLib implementations.
     """
-    _, g_first = _weight_grads(net, x, y)
-    g_first = [g.detach() for g in g_first]
-    weights, g_second = _weight_grads(net, x, y, create_graph=True)
-    z = sum((a * b).sum() for a, b in zip(g_first, g_second))
+    weights, grads = _weight_grads(net, x, y, create_graph=True)
+    z = sum((g.detach() * g).sum() for g in grads)
     hg = torch.autograd.grad(z, weights, allow_unused=True) if z.requires_grad else [None] * len(weights)
     return _sum(-w.detach() * (torch.zeros_like(w) if h is None else h) for w, h in zip(weights, hg))
 
@@ -93,6 +93,9 @@ def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 @register_proxy("fisher", **_COMMON)
 def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Fisher: Σ_layers Σ_k F_k·(fan-in of channel k), F_k = ½·mean_n (Σ_{h,w} a·∂L/∂a)².
+
+    Only ∂L/∂a is computed (a backward with no weight gradients); the reference's full backward gives the same
+    ∂L/∂a bit for bit.
 
     a = output of each Conv2d/Linear (before BN) for output channel k; the reference broadcasts
     F_k to the Cin·kh·kw weights of channel k (Linear: in_features) and sums, which is the
@@ -102,16 +105,17 @@ def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
     def keep(module, inputs, output):
         if output.requires_grad:
-            output.retain_grad()
             captured.append((module, output))
 
     with forward_hooks(weight_layers(net), keep):
-        _loss(net, x, y).backward()
+        loss = _loss(net, x, y)
+    # Gradients of the layer outputs only: no weight gradient is computed (2 F instead of 3 F of a full backward).
+    grads = torch.autograd.grad(loss, [a for _, a in captured], allow_unused=True) if captured else []
     total = 0.0
-    for module, a in captured:
-        if a.grad is None:
+    for (module, a), grad in zip(captured, grads):
+        if grad is None:
             continue
-        prod = (a.detach() * a.grad).double()
+        prod = (a.detach() * grad).double()
         per_sample = prod.sum(dim=(2, 3)) if prod.ndim == 4 else prod          # [B, Cout]
         f_k = 0.5 * per_sample.pow(2).mean(dim=0)
         fan = module.weight[0].numel()                                         # Cin·kh·kw (groups-aware)
