@@ -45,7 +45,7 @@ from torch import nn
 from .._validation import check_int, check_option
 from ..exceptions import InvalidParameterError
 from ..space import EDGES, OPS, Arch
-from .cell import cell_forward
+from .cell import add_all, cell_forward
 from .init import INIT_SCHEMES, init_weights
 from .network import CellNetwork, ResidualBlock, build_network, stem
 from .ops import get_op
@@ -97,7 +97,7 @@ class SuperEdge(nn.Module):
     def mixed(self, x: torch.Tensor, w: torch.Tensor, hard: int | None = None) -> torch.Tensor:
         """``sum_j w[j] op_j(x)``, or with `hard` only op `hard` evaluated (others add their scalar weight)."""
         if hard is None:
-            return sum(w[j] * op(x) for j, op in enumerate(self.ops.values()))
+            return add_all(w[j] * op(x) for j, op in enumerate(self.ops.values()))
         rest = w.sum() - w[hard]
         return w[hard] * self.op_for(hard)(x) + rest
 
