@@ -17,7 +17,8 @@ References are imported from ``--ref-root`` (a scratch checkout outside the repo
 SamsungLabs/zero-cost-nas (synflow, jacob_cov, snip, grad_norm, fisher, grasp), automl/NASLib (nwot),
 VITA-Group/TENAS (ntk_cond, lr_count), with CPU shims (no-op ``.cuda()``, ``torch.symeig`` -> ``eigh``).
 
-    OMP_NUM_THREADS=2 python benchmarks/roofline.py --archs 10                    # writes results/roofline_cpu.json
+    OMP_NUM_THREADS=1 python benchmarks/roofline.py --archs 8 --ntk-archs 2      # writes results/roofline_cpu.json
+    OMP_NUM_THREADS=1 python benchmarks/roofline.py --layout contiguous ...       # NCHW batch: ..._contiguous.json
     python benchmarks/roofline.py --smoke --no-reference --out /tmp/r.json       # seconds, tiny networks
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import argparse
 import contextlib
 import datetime
 import importlib.util
+import itertools
 import json
 import os
 import pathlib
@@ -48,6 +50,9 @@ from nasbench_eval.proxies.ntk import ntk_weights
 from nasbench_eval.proxies.scoring import RepeatPlan, build_for_proxy, check_image_batch, resolve_settings
 from nasbench_eval.space import all_archs
 
+LAYOUTS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+"""Memory layouts of the image batch: `proxy_batch` gives channels_last (what the CLI scores); data loaders of the
+reference code stack NCHW-contiguous images. Convolutions follow the batch's layout, in ours and the references."""
 PROXIES = ("nwot", "synflow", "lr_count", "ntk_cond", "jacob_cov", "snip", "grad_norm", "fisher", "grasp")
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 WORK_RULES = {
@@ -57,7 +62,8 @@ WORK_RULES = {
     "ntk_cond": "repeats × (F_B + B × 2 F_B + B² P): one forward, one full backward per Jacobian row "
                 "(train-mode BN couples every row to the whole batch), Gram over P weights",
     "jacob_cov": "2 F_B (forward + input-gradient backward) + B² (3HW) correlation",
-    "snip": "3 F_B", "grad_norm": "3 F_B", "fisher": "3 F_B",
+    "snip": "3 F_B", "grad_norm": "3 F_B",
+    "fisher": "2 F_B (forward + a backward to the layer outputs; no weight gradient is needed)",
     "grasp": "9 F_B (gradient 3 F_B + Hessian-vector product 2 × 3 F_B)",
 }
 
@@ -115,6 +121,8 @@ def work(proxy: str, calls: list[tuple]) -> dict:
             gemm += b * b * sum(p.numel() for p in ntk_weights(net))
         elif proxy == "jacob_cov":
             conv, gemm = conv + 2 * f, gemm + b * b * x[0].numel()
+        elif proxy == "fisher":
+            conv += 2 * f
         else:
             conv += (9 if proxy == "grasp" else 3) * f
     return {"conv": conv, "gemm": gemm}
@@ -134,14 +142,15 @@ def _timed(fn) -> float:
 
 
 def rates(smoke: bool) -> dict:
-    """Sustained MAC/s: best conv forward over NB201's conv shapes, and a [B, K] x [K, B] GEMM, float32 and 64."""
+    """Sustained MAC/s: best conv forward over NB201's conv shapes in both memory layouts, and a [B, K] x [K, B]
+    GEMM, float32 and 64."""
     out = {}
     b, reps = (16, 2) if smoke else (128, 5)
     shapes = [(16, 32, 3), (32, 16, 3), (64, 8, 3), (16, 32, 1)]   # (channels, resolution, kernel)
     for dtype in (torch.float32, torch.float64):
         best = 0.0
-        for c, res, k in shapes:
-            x = torch.randn(b, c, res, res, dtype=dtype)
+        for (c, res, k), fmt in itertools.product(shapes, LAYOUTS.values()):
+            x = torch.randn(b, c, res, res, dtype=dtype).contiguous(memory_format=fmt)
             w = torch.randn(c, c, k, k, dtype=dtype)
             macs = b * c * res * res * c * k * k
             with torch.no_grad():
@@ -151,7 +160,7 @@ def rates(smoke: bool) -> dict:
         name = str(dtype).removeprefix("torch.")
         out[name] = {"conv_macs_per_s": best, "gemm_macs_per_s": gemm}
     codes = (torch.randn(b, 4096 if smoke else 16384) > 0).view(torch.int8)
-    out["int8"] = {"gemm_macs_per_s": _best_rate(lambda: torch._int_mm(codes, codes.T.contiguous()),
+    out["int8"] = {"gemm_macs_per_s": _best_rate(lambda: torch._int_mm(codes, codes.T),
                                                  b * b * codes.shape[1], reps)}
     return out
 
@@ -251,17 +260,17 @@ def _naslib_owns_relu_conv_bn():
 
 
 # ---- run ----------------------------------------------------------------------------------------
-def make_batch(rows: int, res: int, seed: int) -> tuple[tuple, str]:
-    """The CIFAR-10 proxy batch from the data mirror (with labels), else seeded N(0,1) images."""
+def make_batch(rows: int, res: int, seed: int, layout: str) -> tuple[tuple, str]:
+    """The CIFAR-10 proxy batch from the data mirror (with labels), else seeded N(0,1) images, in `layout`."""
     try:
         from nasbench_eval.data import proxy_batch
 
-        x, y = proxy_batch("cifar10", rows, seed=seed, augment=False, device="cpu")
-        return (x.contiguous(), y), "real images (proxy_batch)"
+        (x, y), data = proxy_batch("cifar10", rows, seed=seed, augment=False, device="cpu"), "real images (proxy_batch)"
     except Exception as err:  # noqa: BLE001 - benchmark falls back to synthetic data and records why
         g = torch.Generator().manual_seed(seed)
-        return (torch.randn(rows, 3, res, res, generator=g), torch.randint(0, 10, (rows,), generator=g)), \
-            f"N(0,1) images ({type(err).__name__})"
+        x, y = torch.randn(rows, 3, res, res, generator=g), torch.randint(0, 10, (rows,), generator=g)
+        data = f"N(0,1) images ({type(err).__name__})"
+    return (x.contiguous(memory_format=LAYOUTS[layout]), y), f"{data}, {layout}"
 
 
 def measure(proxy: str, archs: list[str], xy, over: dict, refs, machine: dict, seed: int) -> dict:
@@ -298,6 +307,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ref-root", default="/tmp/ref", help="scratch folder holding the reference checkouts")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--layout", choices=list(LAYOUTS), default="channels_last",
+                    help="memory layout of the image batch, for ours and the references alike (default: what "
+                         "proxy_batch gives and the CLI scores)")
     ap.add_argument("--smoke", action="store_true", help="tiny networks (C=4, N=1), 2 archs, small batches")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
@@ -305,7 +317,7 @@ def main(argv=None) -> int:
     machine = rates(args.smoke)
     refs = None if args.no_reference else References(pathlib.Path(args.ref_root))
     archs = [str(a) for a in random.Random(args.seed).sample(list(all_archs()), 2 if args.smoke else args.archs)]
-    xy, data = make_batch(3000, 32, args.seed)
+    xy, data = make_batch(3000, 32, args.seed, args.layout)
     rows = []
     for proxy in args.proxies.split(","):
         over = {}
@@ -321,10 +333,11 @@ def main(argv=None) -> int:
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python " + " ".join([pathlib.Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])]),
            "git_commit": commit, "loadavg_before": load, "loadavg_after": os.getloadavg(), "data": data,
-           "seed": args.seed, "machine_rates": machine, "proxies": rows,
+           "seed": args.seed, "layout": args.layout, "machine_rates": machine, "proxies": rows,
            "note": "ours = score_arch wall time incl. network build; reference = its code on the same, already built "
                    "networks and rows (build not charged), alternating with ours arch by arch"}
-    path = pathlib.Path(args.out) if args.out else RESULTS / "roofline_cpu.json"
+    default = "roofline_cpu.json" if args.layout == "channels_last" else f"roofline_cpu_{args.layout}.json"
+    path = pathlib.Path(args.out) if args.out else RESULTS / default
     write_json(path, out)
     print(path)
     return 0
