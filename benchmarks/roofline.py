@@ -18,7 +18,7 @@ SamsungLabs/zero-cost-nas (synflow, jacob_cov, snip, grad_norm, fisher, grasp), 
 VITA-Group/TENAS (ntk_cond, lr_count), with CPU shims (no-op ``.cuda()``, ``torch.symeig`` -> ``eigh``).
 
     OMP_NUM_THREADS=1 python benchmarks/roofline.py --archs 8 --ntk-archs 2      # writes results/roofline_cpu.json
-    OMP_NUM_THREADS=1 python benchmarks/roofline.py --layout contiguous ...       # NCHW batch: ..._contiguous.json
+    OMP_NUM_THREADS=1 python benchmarks/roofline.py --layout contiguous ...       # ours NCHW too: ..._contiguous.json
     python benchmarks/roofline.py --smoke --no-reference --out /tmp/r.json       # seconds, tiny networks
 """
 from __future__ import annotations
@@ -51,8 +51,10 @@ from nasbench_eval.proxies.scoring import RepeatPlan, build_for_proxy, check_ima
 from nasbench_eval.space import all_archs
 
 LAYOUTS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
-"""Memory layouts of the image batch: `proxy_batch` gives channels_last (what the CLI scores); data loaders of the
-reference code stack NCHW-contiguous images. Convolutions follow the batch's layout, in ours and the references."""
+"""Memory layouts of our image batch: `proxy_batch` gives channels_last (what the CLI scores). The references always
+get the NCHW-contiguous batch their own data loaders stack (NASLib's nwot cannot take another: its hooks call
+``.view``). Convolutions follow the batch's layout, so ``--layout contiguous`` compares kernel for kernel and the
+default compares each as it runs."""
 PROXIES = ("nwot", "synflow", "lr_count", "ntk_cond", "jacob_cov", "snip", "grad_norm", "fisher", "grasp")
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 WORK_RULES = {
@@ -275,12 +277,13 @@ def make_batch(rows: int, res: int, seed: int, layout: str) -> tuple[tuple, str]
 
 def measure(proxy: str, archs: list[str], xy, over: dict, refs, machine: dict, seed: int) -> dict:
     ours_s, ref_s, works = [], [], []
+    xy_ref = (xy[0].contiguous(), xy[1])
     for arch in archs:
         calls = protocol_calls(arch, proxy, xy, "cifar10", seed, over)
         works.append(work(proxy, calls))
         ours_s.append(_timed(lambda: score_arch(arch, proxy, xy, seed=seed, device="cpu", **over)))
         if refs is not None:
-            ref_s.append(_timed(lambda: refs(proxy, protocol_calls(arch, proxy, xy, "cifar10", seed, over))))
+            ref_s.append(_timed(lambda: refs(proxy, protocol_calls(arch, proxy, xy_ref, "cifar10", seed, over))))
     rate = dict(machine["float64" if proxy == "synflow" else "float32"])
     if proxy == "nwot":                  # exact 0/1 code products: the int8 GEMM is the attainable rate
         rate["gemm_macs_per_s"] = max(rate["gemm_macs_per_s"], machine["int8"]["gemm_macs_per_s"])
@@ -308,8 +311,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ref-root", default="/tmp/ref", help="scratch folder holding the reference checkouts")
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--layout", choices=list(LAYOUTS), default="channels_last",
-                    help="memory layout of the image batch, for ours and the references alike (default: what "
-                         "proxy_batch gives and the CLI scores)")
+                    help="memory layout of our image batch (default: what proxy_batch gives and the CLI scores); "
+                         "the references always get it NCHW-contiguous")
     ap.add_argument("--smoke", action="store_true", help="tiny networks (C=4, N=1), 2 archs, small batches")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
@@ -334,8 +337,9 @@ def main(argv=None) -> int:
            "command": "python " + " ".join([pathlib.Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])]),
            "git_commit": commit, "loadavg_before": load, "loadavg_after": os.getloadavg(), "data": data,
            "seed": args.seed, "layout": args.layout, "machine_rates": machine, "proxies": rows,
-           "note": "ours = score_arch wall time incl. network build; reference = its code on the same, already built "
-                   "networks and rows (build not charged), alternating with ours arch by arch"}
+           "note": "ours = score_arch wall time incl. network build, on the batch in `layout`; reference = its code on "
+                   "the same, already built networks and rows, NCHW-contiguous (build not charged), alternating "
+                   "with ours arch by arch"}
     default = "roofline_cpu.json" if args.layout == "channels_last" else f"roofline_cpu_{args.layout}.json"
     path = pathlib.Path(args.out) if args.out else RESULTS / default
     write_json(path, out)
