@@ -30,3 +30,29 @@ def test_smoke_run_writes_every_proxy(tmp_path):
     assert rows["nwot"]["median_gemm_macs"] > 0 and result["machine_rates"]["int8"]["gemm_macs_per_s"] > 0
     for key in ("device", "torch", "date", "command", "loadavg_before"):
         assert result[key]
+
+
+def test_op_meter_counts_a_conv_and_its_bytes():
+    import op_roofline
+
+    x, w = torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3)
+    meter = op_roofline.OpMeter()
+    with meter:
+        torch.nn.functional.conv2d(x, w, padding=1).view(-1)
+    conv = meter.ops["convolution"]
+    assert conv["calls"] == 1 and conv["macs"] == 2 * 4 * 64 * 3 * 9
+    assert conv["bytes"] == 4 * (x.numel() + w.numel() + 2 * 4 * 64)
+    assert meter.ops["view"]["bytes"] == 0
+
+
+def test_op_roofline_smoke_writes_floors(tmp_path):
+    import op_roofline
+
+    out = tmp_path / "o.json"
+    assert op_roofline.main(["--smoke", "--proxies", "nwot,snip", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rows = {r["proxy"]: r for r in result["proxies"]}
+    assert set(rows) == {"nwot", "snip"}
+    for r in rows.values():
+        assert r["floor_s"] > 0 and r["kernel_s"] > 0 and r["ops"][0]["calls"] > 0
+    assert rows["nwot"]["compute_floor_s"] > 0 and result["machine_rates"]["bandwidth"]["cache_bytes_per_s"] > 0
