@@ -75,7 +75,8 @@ def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     One forward: ∂L/∂W is built with ``create_graph``; its detached value is g, and z = Σ_layers ⟨g, ∂L/∂W⟩ is
     differentiated again. The references (T = 1, one iteration) run the same batch forward twice, once for g
     and once for the graph; in train mode both give the same g bit for bit (BN normalizes with the batch's
-    statistics, not the running ones the first pass updates), so the second forward is left out. The sign is
+    statistics, not the running ones the first pass updates; the forward draws no random numbers, as in every
+    network this package builds), so the second forward is left out. The sign is
     flipped as in the reference so that higher is better.
 
     For a conv that feeds a train-mode BN, differentiating the scale invariance Σ W ⊙ ∂L/∂W = 0 gives
