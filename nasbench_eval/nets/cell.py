@@ -39,8 +39,9 @@ def add_all(terms: Iterable[torch.Tensor]) -> torch.Tensor:
 
     Python's ``sum`` would start with ``0 + t_1``: one more full pass over t_1 (about 5 % of a NASWOT forward at
     batch 128 on the CPU), for the same values up to the sign of zeros. The alias takes that node's place in the
-    autograd graph, so a shared tensor's gradients are still accumulated in the same order and backward-based
-    scores keep their last bits (`tests/test_scores_pinned.py`).
+    autograd graph and, like it, passes the gradient through untouched, so a shared tensor's gradients are still
+    accumulated in the same order and backward-based scores keep their last bits (`tests/test_scores_pinned.py`).
+    ``view_as`` would not do: its backward is a view op, which changes grasp's double-backward graph.
     """
     first, *rest = terms
     return functools.reduce(operator.add, rest, torch.ops.aten.alias(first))
