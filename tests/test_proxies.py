@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,8 @@ from nasbench_eval.proxies import (
 )
 from nasbench_eval.proxies.base import finalize
 from nasbench_eval.space import Arch, all_archs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
@@ -341,59 +345,26 @@ def test_one_matmul_agreement_block_equals_the_two_product_form_exactly():
 @pytest.mark.parametrize("sites", ["relu", "relu_named"])
 def test_hamming_kernel_reusing_blocks_equals_one_block_per_call(sites, batch):
     """A block reused for a tensor that feeds several ReLU calls gives the kernel of one block per call."""
-    from nasbench_eval.nets.hooks import forward_hooks
-    from nasbench_eval.proxies.nwot import agreement, code_sites, hamming_kernel
+    from fast_paths import hamming_kernel_per_call
+    from nasbench_eval.proxies.nwot import hamming_kernel
 
     net = build_network(BEST, C=4, N=1, seed=0).train()     # node 0 and node 1 each feed two conv edges
     x = batch[0][:16]
-    blocks = []
-    with forward_hooks(code_sites(net, sites), lambda m, i, o: blocks.append(agreement(i[0]))), torch.no_grad():
-        net(x)
-    assert len({id(b) for b in blocks}) == len(blocks) > 0
-    assert torch.equal(hamming_kernel(net, x, sites=sites), sum(blocks))
+    assert torch.equal(hamming_kernel(net, x, sites=sites), hamming_kernel_per_call(net, x, sites=sites))
 
 
-def _fisher_full_backward(net, x, y):
-    """zero-cost-nas's order: retain the layer outputs' gradients through one full backward."""
-    from nasbench_eval.nets.hooks import forward_hooks
-    from nasbench_eval.proxies.base import logits_of, weight_layers
-
-    kept = []
-
-    def keep(module, inputs, output):
-        output.retain_grad()
-        kept.append((module, output))
-
-    with forward_hooks(weight_layers(net), keep):
-        torch.nn.functional.cross_entropy(logits_of(net(x)), y).backward()
-    total = 0.0
-    for m, a in kept:
-        prod = (a.detach() * a.grad).double()
-        per_sample = prod.sum(dim=(2, 3)) if prod.ndim == 4 else prod
-        total += float(0.5 * per_sample.pow(2).mean(dim=0).sum()) * m.weight[0].numel()
-    return total
-
-
-def _grasp_two_forwards(net, x, y):
-    """The references' GraSP: g from a first forward and backward, the graph from a second forward."""
-    from nasbench_eval.proxies.saliency import _weight_grads
-
-    _, first = _weight_grads(net, x, y)
-    weights, second = _weight_grads(net, x, y, create_graph=True)
-    hg = torch.autograd.grad(sum((a.detach() * b).sum() for a, b in zip(first, second)), weights)
-    return float(sum((-w.detach() * h).double().sum() for w, h in zip(weights, hg)))
-
-
-@pytest.mark.parametrize("name, plain", [("fisher", _fisher_full_backward), ("grasp", _grasp_two_forwards)])
+@pytest.mark.parametrize("name, plain", [("fisher", "fisher_full_backward"), ("grasp", "grasp_two_forwards")])
 def test_saliency_fast_paths_equal_the_reference_order_bit_for_bit(name, plain, batch):
     """fisher without weight gradients, grasp with one forward: the same numbers as the references' order."""
+    import fast_paths
+
     x, y = batch[0][:16], batch[1][:16]
     for arch in (BEST, "|nor_conv_1x1~0|+|avg_pool_3x3~0|skip_connect~1|+|none~0|nor_conv_3x3~1|nor_conv_1x1~2|"):
         net = build_network(arch, C=4, N=1, seed=3).train()
         fast = compute_proxy(name, net, (x, y), device="cpu", seed=0)
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            assert fast == plain(copy.deepcopy(net).train(), x, y), arch
+            assert fast == getattr(fast_paths, plain)(copy.deepcopy(net).train(), x, y), arch
 
 
 def test_nwot_sites_option_is_checked():

@@ -56,3 +56,13 @@ def test_op_roofline_smoke_writes_floors(tmp_path):
     for r in rows.values():
         assert r["floor_s"] > 0 and r["kernel_s"] > 0 and r["ops"][0]["calls"] > 0
     assert rows["nwot"]["compute_floor_s"] > 0 and result["machine_rates"]["bandwidth"]["cache_bytes_per_s"] > 0
+
+
+def test_fast_paths_smoke_is_bit_identical_to_every_plain_order(tmp_path):
+    import fast_paths
+
+    out = tmp_path / "f.json"
+    assert fast_paths.main(["--smoke", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["paths"]
+    assert {r["path"] for r in rows} == set(fast_paths.PATHS)
+    assert all(r["bit_identical"] and r["median_fast_s"] > 0 for r in rows)
