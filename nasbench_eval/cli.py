@@ -19,6 +19,7 @@ import os
 import sys
 
 from ._json import dumps
+from .allocator import keep_freed_memory
 from .exceptions import NasBenchEvalError
 
 COMMANDS = {
@@ -72,6 +73,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input or missing data)."""
+    keep_freed_memory()
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else None)
     try:

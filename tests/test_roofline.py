@@ -66,3 +66,13 @@ def test_fast_paths_smoke_is_bit_identical_to_every_plain_order(tmp_path):
     rows = json.loads(out.read_text())["paths"]
     assert {r["path"] for r in rows} == set(fast_paths.PATHS)
     assert all(r["bit_identical"] and r["median_fast_s"] > 0 for r in rows)
+
+
+def test_allocator_benchmark_smoke(tmp_path):
+    import allocator
+
+    out = tmp_path / "a.json"
+    assert allocator.main(["--smoke", "--proxies", "nwot", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert {r["mode"] for r in result["runs"]} == {"default", "tuned"}
+    assert result["summary"]["nwot"]["speedup"] > 0

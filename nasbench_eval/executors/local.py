@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from ..allocator import keep_freed_memory
 from .base import DEFAULT_THREADS, Executor, ExecutorError, default_workers, torch_count, torch_threads, visible_gpus
 
 PRELOAD = ["torch", "nasbench_eval.scoring.units", "nasbench_eval.engine"]
@@ -19,10 +20,11 @@ MAX_RESTARTS = 3
 
 
 def _init_worker(threads: int, gpus: int, counter, driver: int) -> None:
-    """Pool initializer: one torch thread count, one GPU per worker (round robin) on CUDA, and an exit when the
-    driver process `driver` (pid) is gone."""
+    """Pool initializer: one torch thread count, one GPU per worker (round robin) on CUDA, freed memory kept for
+    reuse (`keep_freed_memory`), and an exit when the driver process `driver` (pid) is gone."""
     import torch
 
+    keep_freed_memory()
     threading.Thread(target=_exit_with, args=(driver,), daemon=True, name="driver-watch").start()
     torch.set_num_threads(threads)
     if gpus:

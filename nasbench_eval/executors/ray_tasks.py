@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
+from ..allocator import keep_freed_memory
 from .base import DEFAULT_THREADS, Executor, ExecutorError, available_cores
 
 MAX_RETRIES = 3
@@ -17,9 +18,10 @@ WAIT_SECONDS = 0.5
 
 
 def _call(fn: Callable, threads: int, payload):
-    """The Ray task body: `fn(payload)` with `threads` torch intra-op threads."""
+    """The Ray task body: `fn(payload)` with `threads` torch intra-op threads, freed memory kept for reuse."""
     import torch
 
+    keep_freed_memory()
     torch.set_num_threads(threads)
     return fn(payload)
 
