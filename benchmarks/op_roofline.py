@@ -25,11 +25,10 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roofline import make_batch, rates  # noqa: E402
+from roofline import _timed, make_batch, rates, smoke_overrides  # noqa: E402
 
 from nasbench_eval._json import write_json  # noqa: E402
 from nasbench_eval.proxies import rows_needed, score_arch  # noqa: E402
-from nasbench_eval.proxies.scoring import resolve_settings  # noqa: E402
 from nasbench_eval.provenance import provenance  # noqa: E402
 from nasbench_eval.space import all_archs  # noqa: E402
 
@@ -84,15 +83,9 @@ def bandwidth(smoke: bool) -> dict:
     for label, mib in (("cache", 8), ("dram", 32 if smoke else 256)):
         a, b, o = (torch.randn(mib * 2 ** 18) for _ in range(3))
         torch.add(a, b, out=o)
-        best = min(_seconds(lambda: torch.add(a, b, out=o)) for _ in range(5))
+        best = min(_timed(lambda: torch.add(a, b, out=o)) for _ in range(5))
         out[f"{label}_bytes_per_s"] = 3 * a.numel() * 4 / best
     return out
-
-
-def _seconds(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def floor_seconds(name: str, row: dict, machine: dict) -> tuple[float, float]:
@@ -107,7 +100,7 @@ def floor_seconds(name: str, row: dict, machine: dict) -> tuple[float, float]:
 def measure(proxy: str, archs: list[str], xy, over: dict, machine: dict, top: int) -> dict:
     """Wall seconds per arch (no meter), then every op's totals under the meter, per arch, with floors."""
     score_arch(archs[0], proxy, xy, device="cpu", **over)                      # warm-up
-    wall = [_seconds(lambda: score_arch(a, proxy, xy, device="cpu", **over)) for a in archs]
+    wall = [_timed(lambda: score_arch(a, proxy, xy, device="cpu", **over)) for a in archs]
     meter = OpMeter()
     with meter:
         for a in archs:
@@ -148,10 +141,7 @@ def main(argv=None) -> int:
     xy, data = make_batch(max(rows_needed(p) for p in args.proxies.split(",")), 32, args.seed, args.layout)
     rows = []
     for proxy in args.proxies.split(","):
-        over = {}
-        if args.smoke:
-            full = resolve_settings(proxy)["network"] == "full"
-            over = ({"C": 4, "N": 1} if full else {}) | ({"batch_size": 8} if proxy != "synflow" else {})
+        over = smoke_overrides(proxy) if args.smoke else {}
         if proxy == "ntk_cond":
             over |= {"repeats": 1}
         rows.append(measure(proxy, archs[:1] if proxy == "ntk_cond" else archs, xy, over, machine, args.top))

@@ -275,6 +275,12 @@ def make_batch(rows: int, res: int, seed: int, layout: str) -> tuple[tuple, str]
     return (x.contiguous(memory_format=LAYOUTS[layout]), y), f"{data}, {layout}"
 
 
+def smoke_overrides(proxy: str) -> dict:
+    """Settings that make `proxy`'s protocol tiny for --smoke: C=4, N=1 networks (full-network proxies), 8 rows."""
+    full = resolve_settings(proxy)["network"] == "full"
+    return ({"C": 4, "N": 1} if full else {}) | ({"batch_size": 8} if proxy != "synflow" else {})
+
+
 def measure(proxy: str, archs: list[str], xy, over: dict, refs, machine: dict, seed: int) -> dict:
     ours_s, ref_s, works = [], [], []
     xy_ref = (xy[0].contiguous(), xy[1])
@@ -323,10 +329,7 @@ def main(argv=None) -> int:
     xy, data = make_batch(3000, 32, args.seed, args.layout)
     rows = []
     for proxy in args.proxies.split(","):
-        over = {}
-        if args.smoke:
-            full = resolve_settings(proxy)["network"] == "full"
-            over = ({"C": 4, "N": 1} if full else {}) | ({"batch_size": 8} if proxy != "synflow" else {})
+        over = smoke_overrides(proxy) if args.smoke else {}
         n = args.ntk_archs if proxy == "ntk_cond" and args.ntk_archs else len(archs)
         rows.append(measure(proxy, archs[:n], xy, over, refs, machine, args.seed) | {"overrides": over})
         print(json.dumps({k: v for k, v in rows[-1].items() if not k.endswith("_s") or k.startswith("median")}),
