@@ -18,7 +18,6 @@ Plain orders (also what `tests/test_proxies.py` checks the fast paths against):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import functools
 import random
@@ -26,6 +25,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -66,12 +66,8 @@ def code_gram_copied(c: torch.Tensor) -> torch.Tensor:
 
 
 def nwot_copied_operand(net, x, y=None) -> float:
-    saved = nwot_module.code_gram
-    nwot_module.code_gram = code_gram_copied
-    try:
+    with mock.patch.object(nwot_module, "code_gram", code_gram_copied):
         return _nwot_fast(net, x)
-    finally:
-        nwot_module.code_gram = saved
 
 
 def fisher_full_backward(net, x, y) -> float:
@@ -100,20 +96,10 @@ def grasp_two_forwards(net, x, y) -> float:
     return float(sum((-w.detach() * h).double().sum() for w, h in zip(weights, hg)))
 
 
-@contextlib.contextmanager
-def python_sum_node_sums():
-    """Cell node sums with Python's ``sum`` (``0 + t_1`` first), as before `cell.add_all`."""
-    saved = cell.add_all
-    cell.add_all = sum
-    try:
-        yield
-    finally:
-        cell.add_all = saved
-
-
 def _with_python_sum(proxy: str):
+    """`proxy` with cell node sums by Python's ``sum`` (``0 + t_1`` first), as before `cell.add_all`."""
     def plain(net, x, y):
-        with python_sum_node_sums():
+        with mock.patch.object(cell, "add_all", sum):
             return _fast(proxy)(net, x, y)
     return plain
 
