@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import torch
 from torch import nn
@@ -91,14 +92,14 @@ def hamming_kernel(net: nn.Module, x: torch.Tensor, *, sites: str = "relu") -> t
         node feeding several conv edges).
     """
     k = torch.zeros(len(x), len(x), dtype=torch.float64, device=x.device)
-    recent: list[tuple[torch.Tensor, int, torch.Tensor]] = []    # (input, its version, its block), newest last
+    recent: deque[tuple[torch.Tensor, int, torch.Tensor]] = deque(maxlen=REUSE_WINDOW)   # (input, version, block)
 
     def add_codes(module, inputs, output):
         pre = inputs[0]
         block = next((b for t, v, b in recent if t is pre and v == pre._version), None)
         if block is None:
             block = agreement(pre)
-            recent[:] = [*recent[-(REUSE_WINDOW - 1):], (pre, pre._version, block)]
+            recent.append((pre, pre._version, block))
         k.add_(block)
 
     with forward_hooks(code_sites(net, sites), add_codes), torch.no_grad():
