@@ -10,9 +10,14 @@ Plain orders (also what `tests/test_proxies.py` checks the fast paths against):
   ``retain_grad``;
 - ``grasp_one_forward``: one forward, against the references' two forwards (g, then the graph);
 - ``node_sum_alias`` (jacob_cov, snip): cell node sums from an alias of the first term, against Python's ``sum``
-  (``0 + t_1`` first).
+  (``0 + t_1`` first);
+- ``skip_unused_<proxy>`` (every ``logits-only`` proxy): cells skip the ops that never reach the logits
+  (`skip_unused_ops`, what `evaluate` does), against running every op. Only archs with such ops differ, so
+  ``--archs-from unused`` samples archs that skip at least one convolution.
 
     OMP_NUM_THREADS=1 python benchmarks/fast_paths.py --archs 6        # writes results/fast_paths_cpu.json
+    OMP_NUM_THREADS=1 python benchmarks/fast_paths.py --paths skip_unused_snip,... --archs-from unused \
+        --out benchmarks/results/skip_unused_cpu.json
     python benchmarks/fast_paths.py --smoke --out /tmp/f.json           # tiny networks
 """
 from __future__ import annotations
@@ -30,10 +35,10 @@ from unittest import mock
 import torch
 
 from nasbench_eval._json import write_json
-from nasbench_eval.nets import cell
+from nasbench_eval.nets import cell, parse_cell_spec, skip_unused_ops, unused_edges
 from nasbench_eval.nets.hooks import forward_hooks
 from nasbench_eval.nets.network import build_network
-from nasbench_eval.proxies import get_proxy
+from nasbench_eval.proxies import get_proxy, list_proxies
 from nasbench_eval.proxies.base import logits_of, weight_layers
 from nasbench_eval.proxies import nwot as nwot_module
 from nasbench_eval.proxies.nwot import agreement, code_sites, hamming_kernel
@@ -109,6 +114,11 @@ def _fast(proxy: str):
     return lambda net, x, y: get_proxy(proxy).fn(net, x, y)
 
 
+def _skipping(proxy: str):
+    """The proxy's function on `net` with its cells' unused ops skipped (what `evaluate` runs for logits-only)."""
+    return lambda net, x, y: get_proxy(proxy).fn(skip_unused_ops(net), x, y)
+
+
 def _nwot_fast(net, x, y=None, *, sites: str = "relu") -> float:
     return float(torch.linalg.slogdet(hamming_kernel(net, x, sites=sites))[1])
 
@@ -123,7 +133,21 @@ PATHS = {
     "node_sum_alias_jacob_cov": ("jacob_cov", _fast("jacob_cov"), _with_python_sum("jacob_cov")),
     "node_sum_alias_snip": ("snip", _fast("snip"), _with_python_sum("snip")),
 }
+PATHS.update({f"skip_unused_{p}": (p, _skipping(p), _fast(p)) for p in list_proxies(tags={"logits-only"})})
 """name -> (proxy, fast(net, x, y), plain(net, x, y)); both return the raw value on a throwaway network."""
+
+
+def _same(a, b) -> bool:
+    """Bit for bit: `torch.equal` for tensors (ntk_cond returns its Θ), ``==`` for numbers and `Scored`."""
+    return torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
+
+
+def sample_archs(n: int, seed: int, source: str) -> list[str]:
+    """n seeded archs from the whole space (``space``) or from those skipping a convolution (``unused``)."""
+    pool = list(all_archs())
+    if source == "unused":
+        pool = [a for a in pool if any("conv" in a.ops[e] for e in unused_edges(parse_cell_spec(a)))]
+    return [str(a) for a in random.Random(seed).sample(pool, n)]
 
 
 # ---- run ------------------------------------------------------------------------------------------
@@ -150,7 +174,7 @@ def measure(name: str, archs: list[str], xy, net_opts: dict) -> dict:
                     torch.manual_seed(0)
                     seconds, values[kind] = _timed(lambda: fn(work, x, y))
                 times[kind].append(seconds)
-        equal &= values["fast"] == values["plain"]
+        equal &= _same(values["fast"], values["plain"])
     return {"path": name, "proxy": proxy, "archs": len(archs), "rows": rows,
             "median_fast_s": statistics.median(times["fast"]), "median_plain_s": statistics.median(times["plain"]),
             "speedup": statistics.median(p / f for p, f in zip(times["plain"], times["fast"])),
@@ -162,6 +186,8 @@ def main(argv=None) -> int:
     ap.add_argument("--archs", type=int, default=6)
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--archs-from", choices=("space", "unused"), default="space",
+                    help="sample the whole space, or only archs whose cells skip a convolution")
     ap.add_argument("--smoke", action="store_true", help="C=4, N=1 networks, 16 rows, 2 archs")
     ap.add_argument("--out", default=str(RESULTS / "fast_paths_cpu.json"))
     args = ap.parse_args(argv)
@@ -169,7 +195,7 @@ def main(argv=None) -> int:
     from roofline import make_batch
 
     xy, data = make_batch(128, 32, args.seed, "channels_last")
-    archs = [str(a) for a in random.Random(args.seed).sample(list(all_archs()), 2 if args.smoke else args.archs)]
+    archs = sample_archs(2 if args.smoke else args.archs, args.seed, args.archs_from)
     net_opts = {"C": 4, "N": 1, "batch_size": 16} if args.smoke else {"C": 16, "N": 5, "batch_size": None}
     rows = []
     for name in args.paths.split(","):
@@ -178,7 +204,7 @@ def main(argv=None) -> int:
         print(f"{name:<26} fast {r['median_fast_s']:.3f} s  plain {r['median_plain_s']:.3f} s  "
               f"{r['speedup']:.2f}x  bit-identical {r['bit_identical']}", file=sys.stderr)
     record = {"benchmark": "fast_paths", **provenance("cpu"), "threads": torch.get_num_threads(), "data": data,
-              "network": net_opts, "seed": args.seed, "paths": rows,
+              "network": net_opts, "seed": args.seed, "archs_from": args.archs_from, "archs": archs, "paths": rows,
               "note": "the proxy's raw value on a deep copy of the same network, fast and plain alternating per "
                       "arch (twice each); no network build in either time"}
     write_json(Path(args.out), record)

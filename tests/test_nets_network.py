@@ -1,13 +1,17 @@
 """Ops, cells and networks: shapes, ReLU sites, mixed edges, dead cells (spec/proxies.md §1.1, §1.3-§1.5, §3.4)."""
 from __future__ import annotations
 
+import copy
+import random
+
 import pytest
 import torch
 from torch import nn
 
 from nasbench_eval import InvalidParameterError
-from nasbench_eval.nets import Edge, build_network, build_sss_network, build_thin_network, get_op
-from nasbench_eval.space import Arch
+from nasbench_eval.nets import (Edge, build_network, build_sss_network, build_thin_network, get_op, parse_cell_spec,
+                                skip_unused_ops, unused_edges)
+from nasbench_eval.space import EDGES, Arch, all_archs
 
 ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
@@ -134,6 +138,67 @@ def test_op_set_order_does_not_matter():
     a = build_network([["nor_conv_3x3", "skip_connect"]] + ["none"] * 5, C=2, N=1, seed=3)
     b = build_network([("skip_connect", "nor_conv_3x3")] + ["none"] * 5, C=2, N=1, seed=3)
     assert all(torch.equal(u, v) for u, v in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+# ---- unused edges ----------------------------------------------------------------------------------
+def _paths_to_output(spec, node: int) -> bool:
+    """True if some path node -> 3 avoids edges whose only op is none (depth-first, not the sweep under test)."""
+    return node == 3 or any(_paths_to_output(spec, d) for e, (s, d) in enumerate(EDGES)
+                            if s == node and spec[e] != ("none",))
+
+
+def test_unused_edges_are_those_into_or_out_of_nodes_without_a_none_free_path_to_the_output():
+    for arch in all_archs():
+        spec = parse_cell_spec(arch)
+        used = {n for n in range(4) if _paths_to_output(spec, n)}
+        expected = set() if 0 not in used else {e for e, (s, d) in enumerate(EDGES) if not {s, d} <= used}
+        assert unused_edges(spec) == expected, str(arch)
+        # an unused edge out of a used node is never a live op: it goes into an unused node
+        assert all(spec[e] == ("none",) or EDGES[e][1] not in used for e in expected if EDGES[e][0] in used)
+
+
+def _skipping_archs(k: int, seed: int = 5) -> list[str]:
+    """k seeded archs whose cells skip at least one convolution (as a `Cell` with skip_unused does)."""
+    pool = [a for a in all_archs() if any("conv" in a.ops[e] for e in unused_edges(parse_cell_spec(a)))]
+    return [str(a) for a in random.Random(seed).sample(pool, k)]
+
+
+def _forward_backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """(logits, input gradient, {parameter name: gradient or None}) of the cross-entropy at (x, y)."""
+    x = x.clone().requires_grad_(True)
+    logits = net(x)
+    params = dict(net.named_parameters())
+    grads = torch.autograd.grad(nn.functional.cross_entropy(logits, y), [x, *params.values()], allow_unused=True)
+    return logits.detach(), grads[0], dict(zip(params, grads[1:]))
+
+
+@pytest.mark.parametrize("arch", _skipping_archs(6) + [[("none", "nor_conv_3x3"), "nor_conv_1x1", "none",
+                                                        "skip_connect", "none", "none"]])
+def test_skipping_unused_edges_keeps_logits_and_every_gradient(arch):
+    full = build_network(arch, C=4, N=2, num_classes=7, seed=3)
+    skipping = skip_unused_ops(copy.deepcopy(full))
+    x, y = randn(6, 3, 16, 16, seed=1), torch.arange(6) % 7
+    conv_calls = []
+    for m in skipping.modules():
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_hook(lambda *_: conv_calls.append(1))
+    l_full, gx_full, g_full = _forward_backward(full, x, y)
+    l_skip, gx_skip, g_skip = _forward_backward(skipping, x, y)
+    assert torch.equal(l_full, l_skip) and torch.equal(gx_full, gx_skip)
+    skipped = {name for name, g in g_skip.items() if g is None}
+    assert skipped and len(conv_calls) < sum(isinstance(m, nn.Conv2d) for m in full.modules())
+    assert all(".edges." in name for name in skipped)
+    for name, g in g_full.items():
+        if name in skipped:      # the skipped op's weights get no gradient; through h · 0 they got exact zeros
+            assert g is None or not g.any(), name
+        else:
+            assert torch.equal(g, g_skip[name]), name
+
+
+def test_a_dead_cell_skips_nothing():
+    assert unused_edges(parse_cell_spec(DEAD_WITH_CONVS)) == frozenset()
+    net = skip_unused_ops(build_network(DEAD_WITH_CONVS, C=4, N=1, seed=0))
+    assert torch.equal(net(randn(2, 3, 16, 16)), net.classifier.bias.detach().expand(2, -1))
 
 
 # ---- networks --------------------------------------------------------------------------------------

@@ -375,3 +375,58 @@ def test_nwot_sites_option_is_checked():
     with pytest.raises(InvalidParameterError, match="sites='relu_all' is not supported"):
         score_arch(BEST, "nwot", (x, None), C=2, N=1, batch_size=8, device="cpu", profile="naswot",
                    **{"sites": "relu_all"})
+
+
+# ---- ops that never reach the logits -------------------------------------------------------------
+SKIPPING = ("|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|",   # node 1 unused
+            "|skip_connect~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|nor_conv_1x1~0|skip_connect~1|none~2|")  # node 2
+
+
+def _value_computing_every_op(name: str, net, x, y) -> float:
+    """What `compute_proxy` does, without `skip_unused_ops`."""
+    from nasbench_eval.device import scoring_numerics, seeded
+
+    entry = get_proxy(name)
+    with scoring_numerics(), seeded(0, torch.device("cpu")):
+        raw = entry.fn(copy.deepcopy(net).train(), x, y)
+    return finalize(entry, raw, {}).value
+
+
+def _count_unused_conv_calls(net) -> list:
+    """Hooks every Conv2d on an unused edge (they travel with deep copies); returns the list each call appends to."""
+    calls = []
+    for cell in net.cells:
+        for e in getattr(cell, "unused", ()):
+            for m in cell.edges[e].modules():
+                if isinstance(m, torch.nn.Conv2d):
+                    m.register_forward_hook(lambda *_: calls.append(1))
+    return calls
+
+
+@pytest.mark.parametrize("name", list_proxies())
+def test_logits_only_proxies_skip_unused_ops_and_give_the_same_value(name, batch):
+    """The `logits-only` tag skips every unused op, bit for bit the same score; every other proxy runs them all."""
+    if "population" in get_proxy(name).tags or "data-free" in get_proxy(name).tags:
+        pytest.skip("no forward of this network")
+    x, y = batch[0][:16], batch[1][:16]
+    for arch in SKIPPING:
+        net = build_network(arch, C=4, N=1, seed=3)
+        calls = _count_unused_conv_calls(net)
+        value = compute_proxy(name, net, (x, y), device="cpu", seed=0)
+        if "logits-only" in get_proxy(name).tags:
+            assert not calls and value == _value_computing_every_op(name, net, x, y), arch
+        else:
+            assert calls, arch
+
+
+def test_nwot_would_change_if_it_skipped_unused_ops(batch):
+    """Why nwot is not `logits-only`: the ReLUs of unused ops are part of its codes."""
+    from nasbench_eval.nets import skip_unused_ops
+
+    net = build_network(SKIPPING[0], C=4, N=1, seed=3)
+    x = batch[0][:16]
+    skipping = skip_unused_ops(copy.deepcopy(net))
+    assert compute_proxy("nwot", skipping, (x, None), seed=0, device="cpu") != \
+        compute_proxy("nwot", net, (x, None), seed=0, device="cpu")
+    assert {"jacob_cov", "snip", "grad_norm", "plain", "grasp", "fisher", "ntk_cond"} == \
+        set(list_proxies(tags={"logits-only"}))

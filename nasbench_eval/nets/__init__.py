@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from .cell import Cell, Edge, parse_cell_spec
+from .cell import Cell, Edge, parse_cell_spec, skip_unused_ops, unused_edges
 from .cost import count_flops, count_params, dataset_spec, nb201_flops, nb201_params, space_costs
 from .init import INIT_SCHEMES, init_weights
 from .network import CellNetwork, ResidualBlock, build_network, build_thin_network
@@ -17,5 +17,6 @@ from .sss import SSS_GENOTYPE, build_sss_network
 __all__ = [
     "INIT_SCHEMES", "SSS_GENOTYPE", "Cell", "CellNetwork", "Edge", "ResidualBlock",
     "build_network", "build_sss_network", "build_thin_network", "count_flops", "count_params",
-    "dataset_spec", "get_op", "init_weights", "nb201_flops", "nb201_params", "parse_cell_spec", "space_costs",
+    "dataset_spec", "get_op", "init_weights", "nb201_flops", "nb201_params", "parse_cell_spec", "skip_unused_ops",
+    "space_costs", "unused_edges",
 ]

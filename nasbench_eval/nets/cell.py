@@ -47,18 +47,44 @@ def add_all(terms: Iterable[torch.Tensor]) -> torch.Tensor:
     return functools.reduce(operator.add, rest, torch.ops.aten.alias(first))
 
 
-def cell_forward(x: torch.Tensor, edge: Callable[[int, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+def cell_forward(x: torch.Tensor, edge: Callable[[int, torch.Tensor], torch.Tensor],
+                 skip: frozenset[int] = frozenset()) -> torch.Tensor:
     """The NB201 cell's node sums: node 0 = x, node j = Σ over its incoming edges e of ``edge(e, node src)``.
 
-    Returns node 3.
+    Returns node 3. Edges in `skip` are left out of the sums, and a node all of whose incoming edges are
+    skipped is not computed (`unused_edges` gives a `skip` under which that is never read).
 
     The one cell forward of the single (`Cell`), supernet (`SuperCell`) and grouped
     (`nasbench_eval.engine.grouped.GroupedCell`) networks; each says through `edge` what an edge computes.
     """
-    nodes = [x]
+    nodes: list[torch.Tensor | None] = [x]
     for incoming in INCOMING:
-        nodes.append(add_all(edge(e, nodes[src]) for e, src in incoming))
+        terms = [edge(e, nodes[src]) for e, src in incoming if e not in skip]
+        nodes.append(add_all(terms) if terms else None)
     return nodes[-1]
+
+
+def unused_edges(spec: CellSpec) -> frozenset[int]:
+    """The edges a cell's output does not depend on, up to the sign of zeros: those `Cell.skip_unused` leaves out.
+
+    Node j < 3 is *used* if some path j -> 3 avoids every edge whose only op is ``none``. The edges into an
+    unused node are unused, and so are the ``none`` edges leaving it: they add ``h · 0`` to a used node, and
+    leaving that out changes no value while h is finite, only the sign of exact zeros. Empty for a dead cell
+    (node 0 unused, spec §1.4), whose output is left as computed.
+
+    >>> sorted(unused_edges(parse_cell_spec("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")))
+    [0, 1, 2, 4, 5]
+    >>> unused_edges(parse_cell_spec("|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|"))
+    frozenset()
+    """
+    used = {3}
+    for e in reversed(range(len(EDGES))):           # EDGES is in topological order
+        src, dst = EDGES[e]
+        if spec[e] != ("none",) and dst in used:
+            used.add(src)
+    if 0 not in used:
+        return frozenset()
+    return frozenset(e for e, (src, dst) in enumerate(EDGES) if dst not in used or src not in used)
 
 
 def _edge_ops(item, edge: int, *, caller: str) -> tuple[str, ...]:
@@ -128,6 +154,11 @@ class Edge(nn.Module):
 class Cell(nn.Module):
     """A cell with a fixed genotype; every listed op is instantiated, dead paths included.
 
+    With ``skip_unused = True`` (set by `skip_unused_ops`) the forward leaves out `unused_edges`: ops whose
+    output never reaches the cell output except as ``h · 0``. The output is the same, up to the sign of exact
+    zeros, while every value is finite; gradients through it are the same, and the skipped ops' weights get
+    none. Off by default: NASWOT and linear regions read every ReLU, dead or not.
+
     Parameters
     ----------
     spec : CellSpec
@@ -142,6 +173,22 @@ class Cell(nn.Module):
     def __init__(self, spec: CellSpec, C_in: int, C_out: int):
         super().__init__()
         self.edges = nn.ModuleList(Edge(ops, C_in if src == 0 else C_out, C_out) for (src, _), ops in zip(EDGES, spec))
+        self.unused = unused_edges(spec)
+        self.skip_unused = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return cell_forward(x, lambda e, h: self.edges[e](h))
+        return cell_forward(x, lambda e, h: self.edges[e](h), self.unused if self.skip_unused else frozenset())
+
+
+def skip_unused_ops(net: nn.Module) -> nn.Module:
+    """Make every `Cell` of `net` skip its `unused_edges` (in place); returns `net`.
+
+    For scores that read only the logits and gradients through them (the entries tagged ``logits-only``):
+    a skipped op's output never reaches the logits except as ``h · 0``, and in a network with BatchNorm
+    every h stays finite, so the scores are the same bit for bit (tests/test_scores_pinned.py) while the
+    forward and backward of those ops are not run.
+    """
+    for module in net.modules():
+        if isinstance(module, Cell):
+            module.skip_unused = True
+    return net

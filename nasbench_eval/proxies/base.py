@@ -27,6 +27,7 @@ from torch import nn
 from .._validation import check_int
 from ..device import resolve_device, scoring_numerics, seeded
 from ..exceptions import InvalidParameterError
+from ..nets.cell import skip_unused_ops
 from ..registry import PROXIES, Entry
 
 STATUSES = ("ok", "degenerate", "nan", "inf")
@@ -148,6 +149,10 @@ def register_proxy(name: str, *, aliases: tuple[str, ...] = (), higher_is_better
     finalize : callable, optional
         ``finalize(raw, **options) -> Scored``: the status rule applied to the function's return value;
         default: the function returns its value (float or `Scored`) itself.
+    tags : set of str
+        Free-form properties (``"data-free"``, ``"labels"``, ...). ``"logits-only"``: the score depends on the
+        network only through its logits and gradients through them, so an op that reaches the logits only as
+        ``h · 0`` adds exactly nothing; `evaluate` then skips such ops (`nasbench_eval.nets.skip_unused_ops`).
     """
     return PROXIES.register(
         name, aliases=aliases, higher_is_better=higher_is_better, needs_labels=needs_labels,
@@ -269,6 +274,8 @@ def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, ca
     with scoring_numerics(), seeded(seed, dev):
         work = (net if inplace else copy.deepcopy(net)).to(dev)   # BN stats, synflow's |w| and dtype stay in the copy
         work.train()                        # every reference scores in train mode (spec §2.2)
+        if "logits-only" in entry.tags:
+            skip_unused_ops(work)           # the same value without the ops that never reach the logits
         raw = entry.fn(work, x.to(dev), None if y is None else y.to(dev), **options)
     return finalize(entry, raw, options)
 

@@ -37,7 +37,7 @@ def jacob_cov_from_jacobian(g: torch.Tensor) -> Scored:
     return Scored(float(-(torch.log(lam) + 1.0 / lam).sum()))
 
 
-@register_proxy("jacob_cov", aliases=("jacov",), higher_is_better=True, tags={"label-free", "data"},
+@register_proxy("jacob_cov", aliases=("jacov",), higher_is_better=True, tags={"label-free", "data", "logits-only"},
                 batch_size=64, dtype="float32 forward, float64 correlation and eigvalsh")
 def jacob_cov(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> Scored:
     """Jacobian covariance score: −Σ_k [ln(λ_k + ε) + 1/(λ_k + ε)], ε = 1e-5.

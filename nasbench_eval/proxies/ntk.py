@@ -86,7 +86,7 @@ def ntk_status(theta: torch.Tensor, *, tenas_nan: float | None = None, **options
     return out
 
 
-@register_proxy("ntk_cond", aliases=("ntk",), higher_is_better=False, tags={"label-free", "data"},
+@register_proxy("ntk_cond", aliases=("ntk",), higher_is_better=False, tags={"label-free", "data", "logits-only"},
                 batch_size=32, n_batches=1, init="kaiming_normal_fan_out", repeats=3, tenas_nan=None,
                 dtype="float32 Jacobian, float64 NTK and eigvalsh", check=_check_ntk, finalize=ntk_status)
 def ntk_cond(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, n_batches: int = 1,

@@ -14,7 +14,7 @@ from torch import nn
 from ..nets.hooks import forward_hooks
 from .base import logits_of, register_proxy, weight_layers
 
-_COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels"}, batch_size=64,
+_COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels", "logits-only"}, batch_size=64,
                dtype="float32")
 
 
