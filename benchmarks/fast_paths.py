@@ -105,16 +105,16 @@ def _with_python_sum(proxy: str):
     """`proxy` with cell node sums by Python's ``sum`` (``0 + t_1`` first), as before `cell.add_all`."""
     def plain(net, x, y):
         with mock.patch.object(cell, "add_all", sum):
-            return _fast(proxy)(net, x, y)
+            return proxy_fn(proxy)(net, x, y)
     return plain
 
 
-def _fast(proxy: str):
+def proxy_fn(proxy: str):
     """The proxy's own function on `net` as given (what `score_arch` runs after building the network)."""
     return lambda net, x, y: get_proxy(proxy).fn(net, x, y)
 
 
-def _skipping(proxy: str):
+def skipping_fn(proxy: str):
     """The proxy's function on `net` with its cells' unused ops skipped (what `evaluate` runs for logits-only)."""
     return lambda net, x, y: get_proxy(proxy).fn(skip_unused_ops(net), x, y)
 
@@ -128,16 +128,16 @@ PATHS = {
     "nwot_block_reuse_relu_named": ("nwot", functools.partial(_nwot_fast, sites="relu_named"),
                                     functools.partial(nwot_per_call, sites="relu_named")),
     "nwot_int_mm_view": ("nwot", _nwot_fast, nwot_copied_operand),
-    "fisher_output_grads": ("fisher", _fast("fisher"), fisher_full_backward),
-    "grasp_one_forward": ("grasp", _fast("grasp"), grasp_two_forwards),
-    "node_sum_alias_jacob_cov": ("jacob_cov", _fast("jacob_cov"), _with_python_sum("jacob_cov")),
-    "node_sum_alias_snip": ("snip", _fast("snip"), _with_python_sum("snip")),
+    "fisher_output_grads": ("fisher", proxy_fn("fisher"), fisher_full_backward),
+    "grasp_one_forward": ("grasp", proxy_fn("grasp"), grasp_two_forwards),
+    "node_sum_alias_jacob_cov": ("jacob_cov", proxy_fn("jacob_cov"), _with_python_sum("jacob_cov")),
+    "node_sum_alias_snip": ("snip", proxy_fn("snip"), _with_python_sum("snip")),
 }
-PATHS.update({f"skip_unused_{p}": (p, _skipping(p), _fast(p)) for p in list_proxies(tags={"logits-only"})})
+PATHS.update({f"skip_unused_{p}": (p, skipping_fn(p), proxy_fn(p)) for p in list_proxies(tags={"logits-only"})})
 """name -> (proxy, fast(net, x, y), plain(net, x, y)); both return the raw value on a throwaway network."""
 
 
-def _same(a, b) -> bool:
+def same_bits(a, b) -> bool:
     """Bit for bit: `torch.equal` for tensors (ntk_cond returns its Θ), ``==`` for numbers and `Scored`."""
     return torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
 
@@ -174,7 +174,7 @@ def measure(name: str, archs: list[str], xy, net_opts: dict) -> dict:
                     torch.manual_seed(0)
                     seconds, values[kind] = _timed(lambda: fn(work, x, y))
                 times[kind].append(seconds)
-        equal &= _same(values["fast"], values["plain"])
+        equal &= same_bits(values["fast"], values["plain"])
     return {"path": name, "proxy": proxy, "archs": len(archs), "rows": rows,
             "median_fast_s": statistics.median(times["fast"]), "median_plain_s": statistics.median(times["plain"]),
             "speedup": statistics.median(p / f for p, f in zip(times["plain"], times["fast"])),

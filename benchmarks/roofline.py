@@ -3,8 +3,10 @@ the reference implementation's time on the same seeded archs, interleaved in one
 
 Per proxy and arch (spec defaults, CIFAR-10 batch from the data mirror or seeded N(0,1) images):
 
-- work: multiply-adds (MACs) counted on the very networks the protocol builds, from forward hooks on every
-  Conv2d/Linear (F_b = forward MACs at batch b) and every ReLU input (D_s = units per sample of ReLU call s).
+- work: multiply-adds (MACs) counted on the very networks the protocol builds, run as `evaluate` runs them
+  (``logits-only`` proxies skip the ops that never reach the logits, `skip_unused_ops`), from forward hooks on
+  every Conv2d/Linear (F_b = forward MACs at batch b) and every ReLU input (D_s = units per sample of ReLU call
+  s); ntk_cond's Gram counts only the weights the forward ran.
   Rules (`WORK_RULES`): a backward through a layer costs 2 F (input grad + weight grad), an input-gradient-only
   backward F, a Hessian-vector product 2 × a gradient; kernel products as GEMMs (B² per unit).
 - attainable seconds: conv MACs / the best sustained conv rate + GEMM MACs / the sustained GEMM rate, both
@@ -43,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench_eval._json import write_json
+from nasbench_eval.nets import skip_unused_ops
 from nasbench_eval.nets.hooks import forward_hooks
 from nasbench_eval.proxies import score_arch
 from nasbench_eval.proxies.base import get_proxy
@@ -85,9 +88,10 @@ def protocol_calls(arch: str, proxy: str, xy, dataset: str, seed: int, over: dic
     return calls
 
 
-def forward_counts(net: nn.Module, x: torch.Tensor) -> tuple[int, list[int]]:
-    """(F = conv + linear MACs of one forward of x, [D_s units per sample of each ReLU call])."""
-    macs, units = [0], []
+def forward_counts(net: nn.Module, x: torch.Tensor) -> tuple[int, list[int], set[int]]:
+    """(F = conv + linear MACs of one forward of x, [D_s units per sample of each ReLU call],
+    ids of the parameters of every module the forward ran)."""
+    macs, units, used = [0], [], set()
 
     def layer(m, inp, out):
         if isinstance(m, nn.Conv2d):
@@ -98,18 +102,24 @@ def forward_counts(net: nn.Module, x: torch.Tensor) -> tuple[int, list[int]]:
     def relu(m, inp, out):
         units.append(inp[0][0].numel())
 
+    def ran(m, inp, out):
+        used.update(id(p) for p in m.parameters(recurse=False))
+
     layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
-    with forward_hooks(layers, layer), forward_hooks(relus, relu), torch.no_grad():
+    with forward_hooks(layers, layer), forward_hooks(relus, relu), forward_hooks(list(net.modules()), ran), \
+            torch.no_grad():
         net(x)
-    return macs[0], units
+    return macs[0], units, used
 
 
 def work(proxy: str, calls: list[tuple]) -> dict:
     """{"conv": MACs, "gemm": MACs} of the whole protocol (all repeats), per `WORK_RULES`."""
     conv = gemm = 0
     for net, x, _ in calls:
-        f, units = forward_counts(net, x)
+        if "logits-only" in get_proxy(proxy).tags:
+            skip_unused_ops(net)                              # as `evaluate` runs it
+        f, units, used = forward_counts(net, x)
         b = len(x)
         if proxy == "nwot":
             conv, gemm = conv + f, gemm + b * b * sum(units)
@@ -120,7 +130,7 @@ def work(proxy: str, calls: list[tuple]) -> dict:
             conv += f                                         # x holds all n_batches chunks of patches
         elif proxy == "ntk_cond":
             conv += f + b * 2 * f
-            gemm += b * b * sum(p.numel() for p in ntk_weights(net))
+            gemm += b * b * sum(p.numel() for p in ntk_weights(net) if id(p) in used)
         elif proxy == "jacob_cov":
             conv, gemm = conv + 2 * f, gemm + b * b * x[0].numel()
         elif proxy == "fisher":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -378,6 +379,7 @@ def test_nwot_sites_option_is_checked():
 
 
 # ---- ops that never reach the logits -------------------------------------------------------------
+CL = torch.channels_last
 SKIPPING = ("|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|",   # node 1 unused
             "|skip_connect~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|nor_conv_1x1~0|skip_connect~1|none~2|")  # node 2
 
@@ -408,8 +410,8 @@ def test_logits_only_proxies_skip_unused_ops_and_give_the_same_value(name, batch
     """The `logits-only` tag skips every unused op, bit for bit the same score; every other proxy runs them all."""
     if "population" in get_proxy(name).tags or "data-free" in get_proxy(name).tags:
         pytest.skip("no forward of this network")
-    x, y = batch[0][:16], batch[1][:16]
-    for arch in SKIPPING:
+    y = batch[1][:16]
+    for arch, x in itertools.product(SKIPPING, (batch[0][:16], batch[0][:16].contiguous(memory_format=CL))):
         net = build_network(arch, C=4, N=1, seed=3)
         calls = _count_unused_conv_calls(net)
         value = compute_proxy(name, net, (x, y), device="cpu", seed=0)
@@ -419,14 +421,19 @@ def test_logits_only_proxies_skip_unused_ops_and_give_the_same_value(name, batch
             assert calls, arch
 
 
-def test_nwot_would_change_if_it_skipped_unused_ops(batch):
-    """Why nwot is not `logits-only`: the ReLUs of unused ops are part of its codes."""
+GRASP_REORDERED = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|"
+
+
+@pytest.mark.parametrize("name, arch", [("nwot", SKIPPING[0]), ("grasp", GRASP_REORDERED)])
+def test_proxies_that_would_change_if_they_skipped_unused_ops(name, arch, batch):
+    """Why nwot and grasp are not `logits-only`: nwot's codes include the ReLUs of unused ops; in grasp's double
+    backward, on channels_last images (as the CLI scores), the skipped ops' nodes change how autograd adds terms
+    (the last digits move)."""
     from nasbench_eval.nets import skip_unused_ops
 
-    net = build_network(SKIPPING[0], C=4, N=1, seed=3)
-    x = batch[0][:16]
+    net = build_network(arch, C=4, N=1, seed=3)
+    x, y = batch[0][:16].contiguous(memory_format=CL), batch[1][:16]
     skipping = skip_unused_ops(copy.deepcopy(net))
-    assert compute_proxy("nwot", skipping, (x, None), seed=0, device="cpu") != \
-        compute_proxy("nwot", net, (x, None), seed=0, device="cpu")
-    assert {"jacob_cov", "snip", "grad_norm", "plain", "grasp", "fisher", "ntk_cond"} == \
-        set(list_proxies(tags={"logits-only"}))
+    assert compute_proxy(name, skipping, (x, y), seed=0, device="cpu") != \
+        compute_proxy(name, net, (x, y), seed=0, device="cpu")
+    assert {"jacob_cov", "snip", "grad_norm", "plain", "fisher", "ntk_cond"} == set(list_proxies(tags={"logits-only"}))

@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from nasbench_eval.proxies import list_proxies
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import roofline  # noqa: E402
 
@@ -15,9 +17,25 @@ import roofline  # noqa: E402
 def test_forward_counts_conv_linear_and_relu_units():
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.ReLU(), nn.Conv2d(4, 4, 1, groups=2),
                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 5))
-    macs, units = roofline.forward_counts(net, torch.zeros(2, 3, 8, 8))
+    macs, units, used = roofline.forward_counts(net, torch.zeros(2, 3, 8, 8))
     assert macs == 2 * (4 * 64 * 3 * 9 + 4 * 64 * 2 + 5 * 4)
     assert units == [4 * 64, 4 * 64]
+    assert used == {id(p) for p in net.parameters()}
+
+
+def test_work_leaves_out_the_ops_a_logits_only_proxy_skips():
+    from nasbench_eval.nets import build_network
+
+    skipping = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"   # node 1's conv never counts
+    kept = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+    x = torch.zeros(2, 3, 8, 8)
+    calls = [(build_network(a, C=2, N=1), x, None) for a in (skipping, kept)]
+    conv_skip, conv_kept = (roofline.work("snip", [c])["conv"] // 3 for c in calls)     # snip: 3 F
+    conv_nwot = roofline.work("nwot", [(build_network(skipping, C=2, N=1), x, None)])["conv"]
+    # one 3x3 edge in each of the 3 cells: batch 2 x 128 output units x C_in·9 = 18 (stage 1, 2x8x8 outputs;
+    # stages 2 and 3 trade width for resolution, 64 x 36 and 32 x 72, the same product)
+    per_edge = 3 * 2 * 128 * 18
+    assert conv_nwot == conv_skip + per_edge and conv_kept == conv_skip + 2 * per_edge
 
 
 def test_smoke_run_writes_every_proxy(tmp_path):
@@ -66,6 +84,17 @@ def test_fast_paths_smoke_is_bit_identical_to_every_plain_order(tmp_path):
     rows = json.loads(out.read_text())["paths"]
     assert {r["path"] for r in rows} == set(fast_paths.PATHS)
     assert all(r["bit_identical"] and r["median_fast_s"] > 0 for r in rows)
+
+
+def test_skip_unused_check_smoke_finds_no_difference_in_either_layout(tmp_path):
+    import skip_unused_check
+
+    out = tmp_path / "s.json"
+    assert skip_unused_check.main(["--smoke", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["results"]
+    assert {(r["proxy"], r["layout"]) for r in rows} == {
+        (p, layout) for p in list_proxies(tags={"logits-only"}) for layout in ("contiguous", "channels_last")}
+    assert all(r["archs"] == 12 and r["differing"] == 0 for r in rows)
 
 
 def test_allocator_benchmark_smoke(tmp_path):

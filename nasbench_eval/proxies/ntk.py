@@ -31,17 +31,20 @@ def ntk_gram(net: nn.Module, x: torch.Tensor, *, n_batches: int = 1) -> torch.Te
     Returns
     -------
     theta : Tensor of shape (B, B), float64
-        Accumulated per parameter tensor (Θ += J_t J_tᵀ), J built in the network's dtype.
+        Accumulated per parameter tensor (Θ += J_t J_tᵀ), J built in the network's dtype. A tensor the
+        logits do not reach (J_t = 0, e.g. an op `skip_unused_ops` skipped) adds exact zeros and is left out.
     """
     params = ntk_weights(net)
-    rows: list[list[torch.Tensor]] = []          # rows[i][t] = gradient of sample i w.r.t. tensor t
+    rows: list[list[torch.Tensor | None]] = []   # rows[i][t] = gradient of sample i w.r.t. tensor t
     for chunk in torch.tensor_split(x, n_batches):
         out = logits_of(net(chunk)).sum(dim=1)   # [b]: summed logits per sample
         for i in range(len(chunk)):
             grads = torch.autograd.grad(out[i], params, retain_graph=i + 1 < len(chunk), allow_unused=True)
-            rows.append([torch.zeros_like(p).flatten() if g is None else g.flatten() for p, g in zip(params, grads)])
+            rows.append([None if g is None else g.flatten() for g in grads])
     theta = torch.zeros(len(rows), len(rows), dtype=torch.float64, device=x.device)
     for t in range(len(params)):
+        if rows[0][t] is None:                   # not reached by the logits (the same in every row): J_t = 0
+            continue
         jt = torch.stack([r[t] for r in rows]).double()
         theta += jt @ jt.T
     return theta

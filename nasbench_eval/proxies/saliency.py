@@ -14,8 +14,10 @@ from torch import nn
 from ..nets.hooks import forward_hooks
 from .base import logits_of, register_proxy, weight_layers
 
-_COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels", "logits-only"}, batch_size=64,
-               dtype="float32")
+_COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels"}, batch_size=64, dtype="float32")
+_FIRST_ORDER = dict(_COMMON, tags={"data", "labels", "logits-only"})
+"""One backward: the ops that never reach the logits are skipped, bit for bit the same scores. Not grasp: in its
+double backward the skipped ops' nodes change the order in which autograd adds the Hessian-vector terms."""
 
 
 def _loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -33,7 +35,7 @@ def _sum(tensors) -> float:
     return float(sum(t.double().sum() for t in tensors))
 
 
-@register_proxy("snip", **_COMMON)
+@register_proxy("snip", **_FIRST_ORDER)
 def snip(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """SNIP: Σ_layers Σ |W ⊙ ∂L/∂W| (connection sensitivity at init).
 
@@ -46,14 +48,14 @@ def snip(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return _sum((w.detach() * g).abs() for w, g in zip(weights, grads))
 
 
-@register_proxy("grad_norm", **_COMMON)
+@register_proxy("grad_norm", **_FIRST_ORDER)
 def grad_norm(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Σ_layers ‖∂L/∂W‖₂: per-layer Frobenius norms, summed (not one global norm)."""
     _, grads = _weight_grads(net, x, y)
     return _sum(g.double().norm() for g in grads)
 
 
-@register_proxy("plain", **_COMMON)
+@register_proxy("plain", **_FIRST_ORDER)
 def plain(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Σ_layers Σ W ⊙ ∂L/∂W (no absolute value; NASLib / zero-cost-nas "plain").
 
@@ -91,7 +93,7 @@ def grasp(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return _sum(-w.detach() * (torch.zeros_like(w) if h is None else h) for w, h in zip(weights, hg))
 
 
-@register_proxy("fisher", **_COMMON)
+@register_proxy("fisher", **_FIRST_ORDER)
 def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Fisher: Σ_layers Σ_k F_k·(fan-in of channel k), F_k = ½·mean_n (Σ_{h,w} a·∂L/∂a)².
 
