@@ -142,19 +142,29 @@ def same_bits(a, b) -> bool:
     return torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
 
 
+def skipped_ops(arch) -> list[str]:
+    """The ops `skip_unused_ops` leaves out of each cell of `arch` (an `Arch`), ``none`` included."""
+    return [arch.ops[e] for e in unused_edges(parse_cell_spec(arch))]
+
+
 def sample_archs(n: int, seed: int, source: str) -> list[str]:
     """n seeded archs from the whole space (``space``) or from those skipping a convolution (``unused``)."""
     pool = list(all_archs())
     if source == "unused":
-        pool = [a for a in pool if any("conv" in a.ops[e] for e in unused_edges(parse_cell_spec(a)))]
+        pool = [a for a in pool if any("conv" in op for op in skipped_ops(a))]
     return [str(a) for a in random.Random(seed).sample(pool, n)]
 
 
 # ---- run ------------------------------------------------------------------------------------------
-def _timed(fn) -> tuple[float, float]:
-    t0 = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - t0, value
+def on_a_copy(fn, net, x, y) -> tuple[float, object]:
+    """(seconds, value) of ``fn(copy, x, y)`` on a train-mode deep copy of `net`, torch's RNG seeded 0 (and
+    restored); the copy is made outside the time."""
+    work = copy.deepcopy(net).train()
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        t0 = time.perf_counter()
+        value = fn(work, x, y)
+        return time.perf_counter() - t0, value
 
 
 def measure(name: str, archs: list[str], xy, net_opts: dict) -> dict:
@@ -169,10 +179,7 @@ def measure(name: str, archs: list[str], xy, net_opts: dict) -> dict:
         values = {}
         for _ in range(2):
             for kind, fn in (("fast", fast), ("plain", plain)):
-                work = copy.deepcopy(net).train()
-                with torch.random.fork_rng():
-                    torch.manual_seed(0)
-                    seconds, values[kind] = _timed(lambda: fn(work, x, y))
+                seconds, values[kind] = on_a_copy(fn, net, x, y)
                 times[kind].append(seconds)
         equal &= same_bits(values["fast"], values["plain"])
     return {"path": name, "proxy": proxy, "archs": len(archs), "rows": rows,

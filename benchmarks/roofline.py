@@ -45,10 +45,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench_eval._json import write_json
-from nasbench_eval.nets import skip_unused_ops
 from nasbench_eval.nets.hooks import forward_hooks
 from nasbench_eval.proxies import score_arch
-from nasbench_eval.proxies.base import get_proxy
+from nasbench_eval.proxies.base import as_scored, get_proxy
 from nasbench_eval.proxies.ntk import ntk_weights
 from nasbench_eval.proxies.scoring import RepeatPlan, build_for_proxy, check_image_batch, resolve_settings
 from nasbench_eval.space import all_archs
@@ -117,9 +116,7 @@ def work(proxy: str, calls: list[tuple]) -> dict:
     """{"conv": MACs, "gemm": MACs} of the whole protocol (all repeats), per `WORK_RULES`."""
     conv = gemm = 0
     for net, x, _ in calls:
-        if "logits-only" in get_proxy(proxy).tags:
-            skip_unused_ops(net)                              # as `evaluate` runs it
-        f, units, used = forward_counts(net, x)
+        f, units, used = forward_counts(as_scored(get_proxy(proxy), net), x)     # as `evaluate` runs it
         b = len(x)
         if proxy == "nwot":
             conv, gemm = conv + f, gemm + b * b * sum(units)

@@ -13,7 +13,6 @@ shows why grasp is not ``logits-only``.
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import time
 from pathlib import Path
@@ -22,13 +21,13 @@ import torch
 from tqdm import tqdm
 
 from nasbench_eval._json import write_json
-from nasbench_eval.nets import build_network, parse_cell_spec, unused_edges
+from nasbench_eval.nets import build_network
 from nasbench_eval.proxies import list_proxies
 from nasbench_eval.provenance import provenance
 from nasbench_eval.space import all_archs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fast_paths import proxy_fn, same_bits, skipping_fn  # noqa: E402  (benchmarks/ is not a package)
+from fast_paths import on_a_copy, proxy_fn, same_bits, skipped_ops, skipping_fn  # noqa: E402  (benchmarks/ is not a package)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LAYOUTS = {"contiguous": torch.contiguous_format, "channels_last": torch.channels_last}
@@ -36,7 +35,7 @@ LAYOUTS = {"contiguous": torch.contiguous_format, "channels_last": torch.channel
 
 def skipping_archs() -> list[str]:
     """Every NB201 arch whose cells skip at least one op that is not ``none``."""
-    return [str(a) for a in all_archs() if any(a.ops[e] != "none" for e in unused_edges(parse_cell_spec(a)))]
+    return [str(a) for a in all_archs() if any(op != "none" for op in skipped_ops(a))]
 
 
 def differing(proxy: str, archs: list[str], batch, net_opts: dict) -> list[str]:
@@ -45,11 +44,7 @@ def differing(proxy: str, archs: list[str], batch, net_opts: dict) -> list[str]:
     out = []
     for i, arch in enumerate(tqdm(archs, desc=proxy, leave=False)):
         net = build_network(arch, num_classes=10, seed=i, **net_opts).train()
-        values = []
-        for fn in (skipping_fn(proxy), proxy_fn(proxy)):
-            with torch.random.fork_rng():
-                torch.manual_seed(0)
-                values.append(fn(copy.deepcopy(net).train(), x, y))
+        values = [on_a_copy(fn, net, x, y)[1] for fn in (skipping_fn(proxy), proxy_fn(proxy))]
         if not same_bits(*values):
             out.append(arch)
     return out

@@ -250,6 +250,15 @@ def _check_options(entry: Entry, options: Mapping[str, Any], *, caller: str) -> 
     return dict(options)
 
 
+def as_scored(entry: Entry, net: nn.Module) -> nn.Module:
+    """`net` (in place) as proxy `entry` scores it: in train mode, as every reference (spec §2.2), and for a
+    ``logits-only`` entry with the ops that never reach the logits skipped (the same value, `skip_unused_ops`)."""
+    net.train()
+    if "logits-only" in entry.tags:
+        skip_unused_ops(net)
+    return net
+
+
 def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, caller: str = "compute_proxy",
              inplace: bool = False, **options) -> Scored:
     """`compute_proxy` returning the value with its status (used by `score_arch` and TE-NAS pruning).
@@ -273,10 +282,7 @@ def evaluate(name: str, net: nn.Module, batch, *, device=None, seed: int = 0, ca
     dev = resolve_device(device)
     with scoring_numerics(), seeded(seed, dev):
         work = (net if inplace else copy.deepcopy(net)).to(dev)   # BN stats, synflow's |w| and dtype stay in the copy
-        work.train()                        # every reference scores in train mode (spec §2.2)
-        if "logits-only" in entry.tags:
-            skip_unused_ops(work)           # the same value without the ops that never reach the logits
-        raw = entry.fn(work, x.to(dev), None if y is None else y.to(dev), **options)
+        raw = entry.fn(as_scored(entry, work), x.to(dev), None if y is None else y.to(dev), **options)
     return finalize(entry, raw, options)
 
 
@@ -314,7 +320,7 @@ def compute_proxy(name: str, net: nn.Module, batch, *, device=None, seed: int = 
 
 
 __all__ = [
-    "COMMON_DEFAULTS", "STATUSES", "ScoreRecord", "Scored", "check_batch", "classify", "compute_proxy", "evaluate",
-    "finalize", "fn_options", "get_proxy", "list_proxies", "logits_of", "register_proxy", "relu_modules", "settle",
-    "weight_layers",
+    "COMMON_DEFAULTS", "STATUSES", "ScoreRecord", "Scored", "as_scored", "check_batch", "classify", "compute_proxy",
+    "evaluate", "finalize", "fn_options", "get_proxy", "list_proxies", "logits_of", "register_proxy", "relu_modules",
+    "settle", "weight_layers",
 ]
