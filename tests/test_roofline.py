@@ -105,3 +105,16 @@ def test_allocator_benchmark_smoke(tmp_path):
     result = json.loads(out.read_text())
     assert {r["mode"] for r in result["runs"]} == {"default", "tuned"}
     assert result["summary"]["nwot"]["speedup"] > 0
+
+
+def test_machine_throughput_smoke_times_ours_through_the_cli_path(tmp_path):
+    import machine_throughput
+
+    out = tmp_path / "m.json"
+    assert machine_throughput.main(["--smoke", "--no-reference", "--proxies", "nwot,ntk_cond", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rows = {r["proxy"]: r for r in result["proxies"]}
+    assert set(rows) == {"nwot", "ntk_cond"}
+    for r in rows.values():
+        assert r["archs"] == 2 and list(r["seconds_per_arch"]) == ["ours"] and r["median_seconds_per_arch"]["ours"] > 0
+    assert result["available_cores"] >= 1 and result["git_commit"]
