@@ -6,6 +6,8 @@ the two run it differently:
 
 - ``ours``: `score_space`, the CLI's path (local executor, one worker per available core at one torch thread,
   the engine choosing grouped or one at a time); worker start-up, batch loading and network builds included.
+  ``ours_scoring_seconds_per_arch`` is the workers' own scoring time per arch divided by the cores: what
+  remains once a long run has amortized the pool's start-up and each worker's batch loading.
 - ``reference_as_shipped``: the reference loop in this process at torch's default thread count (every
   core), as its own scripts run it.
 - ``reference_sharded``: the same loop split by hand over one process per core at one thread each, the most
@@ -58,9 +60,12 @@ def _reference_unit(job: tuple) -> None:
     _worker["refs"](proxy, roofline.protocol_calls(arch, proxy, _worker["xy"], "cifar10", seed, over))
 
 
-def run_ours(proxy: str, archs: list[str], seed: int, over: dict, cores: int) -> None:
+def run_ours(proxy: str, archs: list[str], seed: int, over: dict, cores: int) -> float:
+    """Score `archs` as the CLI does; returns the workers' own scoring seconds, summed over the archs."""
     executor = make_executor("local", workers=cores, threads=1)
-    score_space(archs, [proxy], device="cpu", seed=seed, options=over or None, progress=False, executor=executor)
+    frame = score_space(archs, [proxy], device="cpu", seed=seed, options=over or None, progress=False,
+                        executor=executor)
+    return float(frame[f"{proxy}_seconds"].sum())
 
 
 def run_shipped(proxy: str, archs: list[str], seed: int, over: dict, refs, xy, cores: int) -> None:
@@ -84,15 +89,18 @@ def measure(proxy: str, archs: list[str], args, refs, xy, pool, cores: int) -> d
         runners["reference_as_shipped"] = lambda: run_shipped(proxy, archs, args.seed, over, refs, xy, cores)
         runners["reference_sharded"] = lambda: run_sharded(proxy, archs, args.seed, over, pool)
     busy_before = wait_quiet(args.wait_quiet)
-    per_arch = {side: [] for side in runners}
+    per_arch, ours_compute = {side: [] for side in runners}, []
     with ForeignMeter() as other:
         for r in range(args.rounds):
             for side in (list(runners) if r % 2 == 0 else list(runners)[::-1]):
                 t0 = time.perf_counter()
-                runners[side]()
+                compute = runners[side]()
                 per_arch[side].append((time.perf_counter() - t0) / len(archs))
+                if side == "ours":
+                    ours_compute.append(compute / cores / len(archs))
     row = {"proxy": proxy, "archs": len(archs), "overrides": over, "seconds_per_arch": per_arch,
            "median_seconds_per_arch": {side: statistics.median(s) for side, s in per_arch.items()},
+           "ours_scoring_seconds_per_arch": statistics.median(ours_compute),
            "other_processes_before": busy_before, "other_cores_during": other.cores,
            "other_processes_during": other.who}
     if refs is not None:
@@ -129,6 +137,8 @@ def main(argv=None) -> int:
         xy = roofline.make_batch(3000, 32, args.seed, "contiguous")[0]
         pool = multiprocessing.get_context("spawn").Pool(cores, _init_reference_worker, (args.ref_root, args.seed))
         pool.map(abs, range(cores))                    # workers up and references loaded before any timing
+    with make_executor("local", workers=cores, threads=1) as warm:   # the forkserver's imports, not charged
+        list(warm.run(abs, [0] * cores))
     rows = []
     try:
         for proxy in args.proxies.split(","):

@@ -116,5 +116,6 @@ def test_machine_throughput_smoke_times_ours_through_the_cli_path(tmp_path):
     rows = {r["proxy"]: r for r in result["proxies"]}
     assert set(rows) == {"nwot", "ntk_cond"}
     for r in rows.values():
-        assert r["archs"] == 2 and list(r["seconds_per_arch"]) == ["ours"] and r["median_seconds_per_arch"]["ours"] > 0
+        assert r["archs"] == 2 and list(r["seconds_per_arch"]) == ["ours"]
+        assert r["median_seconds_per_arch"]["ours"] > r["ours_scoring_seconds_per_arch"] > 0
     assert result["available_cores"] >= 1 and result["git_commit"]
