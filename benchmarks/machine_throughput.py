@@ -42,7 +42,6 @@ from nasbench_eval.scoring.score_space import score_space
 from nasbench_eval.space import all_archs
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-SIDES = ("ours", "reference_as_shipped", "reference_sharded")
 
 _worker: dict = {}
 """A sharded-reference worker's references and batch, set once by `_init_reference_worker`."""
