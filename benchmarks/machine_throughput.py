@@ -36,7 +36,7 @@ from _quiet import ForeignMeter, wait_quiet
 import roofline
 from nasbench_eval._json import write_json
 from nasbench_eval.executors import make_executor
-from nasbench_eval.executors.base import available_cores
+from nasbench_eval.executors.base import available_cores, torch_threads
 from nasbench_eval.provenance import provenance
 from nasbench_eval.scoring.score_space import score_space
 from nasbench_eval.space import all_archs
@@ -68,13 +68,9 @@ def run_ours(proxy: str, archs: list[str], seed: int, over: dict, cores: int) ->
 
 
 def run_shipped(proxy: str, archs: list[str], seed: int, over: dict, refs, xy, cores: int) -> None:
-    saved = torch.get_num_threads()
-    torch.set_num_threads(cores)
-    try:
+    with torch_threads(cores):
         for arch in archs:
             refs(proxy, roofline.protocol_calls(arch, proxy, xy, "cifar10", seed, over))
-    finally:
-        torch.set_num_threads(saved)
 
 
 def run_sharded(proxy: str, archs: list[str], seed: int, over: dict, pool) -> None:

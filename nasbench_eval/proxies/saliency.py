@@ -15,7 +15,7 @@ from ..nets.hooks import forward_hooks
 from .base import logits_of, register_proxy, weight_layers
 
 _COMMON = dict(higher_is_better=True, needs_labels=True, tags={"data", "labels"}, batch_size=64, dtype="float32")
-_FIRST_ORDER = dict(_COMMON, tags={"data", "labels", "logits-only"})
+_FIRST_ORDER = dict(_COMMON, tags=_COMMON["tags"] | {"logits-only"})
 """One backward: the ops that never reach the logits are skipped, bit for bit the same scores. Not grasp: in its
 double backward the skipped ops' nodes change the order in which autograd adds the Hessian-vector terms."""
 
