@@ -119,3 +119,13 @@ def test_machine_throughput_smoke_times_ours_through_the_cli_path(tmp_path):
         assert r["archs"] == 2 and list(r["seconds_per_arch"]) == ["ours"]
         assert r["median_seconds_per_arch"]["ours"] > r["ours_scoring_seconds_per_arch"] > 0
     assert result["available_cores"] >= 1 and result["git_commit"]
+
+
+def test_box_pool_benchmark_smoke_is_bit_identical(tmp_path):
+    import box_pool
+
+    out = tmp_path / "b.json"
+    assert box_pool.main(["--smoke", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == 4 and result["all_bit_identical"]
+    assert all(r["native_forward_s"] > 0 and r["box_forward_backward_s"] > 0 for r in result["rows"])

@@ -15,6 +15,7 @@ from torch import nn
 
 from .._validation import check_int, check_option
 from ..space import OPS
+from .box_pool import AvgPool3x3
 
 STRIDES = (1, 2)
 
@@ -58,12 +59,13 @@ class Zero(nn.Module):
 
 class AvgPool(nn.Module):
     """The `avg_pool_3x3` op: [ReLU -> Conv1x1 -> BN if C_in != C_out] -> AvgPool(3, stride, pad 1,
-    count_include_pad=False)."""
+    count_include_pad=False); at stride 1 (every NB201 cell) the pool is `AvgPool3x3`, the native pool's values
+    computed faster."""
 
     def __init__(self, C_in: int, C_out: int, stride: int = 1):
         super().__init__()
         self.preprocess = ReLUConvBN(C_in, C_out, 1) if C_in != C_out else None
-        self.pool = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        self.pool = AvgPool3x3() if stride == 1 else nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(x if self.preprocess is None else self.preprocess(x))

@@ -15,6 +15,7 @@ import torch  # noqa: F401  (the module doctest uses it)
 from torch import nn
 
 from .._validation import check_int, check_option
+from ..nets.box_pool import AvgPool3x3
 
 OPS = ("identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
 """Op names, in the order the paper lists them; a new edge carries all of them."""
@@ -62,6 +63,6 @@ def get_op(name: str, C: int) -> nn.Module:
     if name == "max_pool_3x3":
         return nn.MaxPool2d(3, stride=1, padding=1)
     if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return AvgPool3x3()
     kind, _, k = name.split("_")
     return (sep_conv if kind == "sep" else dil_conv)(C, int(k[0]))

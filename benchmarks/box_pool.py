@@ -1,0 +1,87 @@
+"""The cells' 3×3 average pool: PyTorch's avg_pool2d against the depthwise box sum (`nasbench_eval.nets.box_pool`),
+forward and forward + backward, on the shapes NB201 networks pool, at one torch thread.
+
+Each row also checks that the two agree bit for bit (values, strides, gradient) and gives the memory floor: one read
+of x and one write of y (forward), plus one read of the cotangent and one write of the gradient (backward), at the
+rate of an out-of-place ReLU on the same tensor, measured in the same run.
+
+    python benchmarks/box_pool.py                 # results/box_pool_cpu.json
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from nasbench_eval._json import write_json
+from nasbench_eval.nets.box_pool import _BoxMean, native_avg_pool3x3
+from nasbench_eval.provenance import provenance
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHAPES = [(64, 16, 32, 32), (64, 32, 16, 16), (64, 64, 8, 8), (128, 16, 32, 32), (128, 32, 16, 16), (128, 64, 8, 8)]
+"""(B, C, H, W) of the three stages at the saliency proxies' batch (64) and NASWOT's (128)."""
+
+
+def _median_seconds(fn, reps: int) -> float:
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _forward_backward(pool, x, g):
+    x = x.detach().requires_grad_(True)
+    y = pool(x)
+    return y.detach(), torch.autograd.grad(y, x, g)[0]
+
+
+def measure(shape: tuple, layout: torch.memory_format, reps: int) -> dict:
+    """Seconds of each pool's forward and forward + backward on one shape, their bit-identity and the floors."""
+    gen = torch.Generator().manual_seed(0)
+    x, g = (torch.randn(shape, generator=gen).contiguous(memory_format=layout) for _ in range(2))
+    pools = {"native": native_avg_pool3x3, "box": _BoxMean.apply}
+    row = {"shape": list(shape), "layout": "channels_last" if layout == torch.channels_last else "nchw"}
+    with torch.no_grad():
+        relu_s = _median_seconds(lambda: torch.relu(x), reps)      # one read + one write of x: the copy rate
+    row["floor_forward_s"], row["floor_forward_backward_s"] = relu_s, 2 * relu_s
+    for name, pool in pools.items():
+        with torch.no_grad():
+            row[f"{name}_forward_s"] = _median_seconds(lambda: pool(x), reps)
+        row[f"{name}_forward_backward_s"] = _median_seconds(lambda: _forward_backward(pool, x, g), reps)
+    native, box = _forward_backward(pools["native"], x, g), _forward_backward(pools["box"], x, g)
+    row["bit_identical"] = all(torch.equal(a, b) and a.stride() == b.stride() for a, b in zip(native, box))
+    row["speedup_forward"] = row["native_forward_s"] / row["box_forward_s"]
+    row["speedup_forward_backward"] = row["native_forward_backward_s"] / row["box_forward_backward_s"]
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=21)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true", help="two small shapes, 3 repetitions (CI)")
+    ap.add_argument("--out", default=str(RESULTS / "box_pool_cpu.json"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    shapes, reps = ([(2, 4, 8, 8), (2, 8, 4, 4)], 3) if args.smoke else (SHAPES, args.reps)
+    rows = []
+    for shape in shapes:
+        for layout in (torch.channels_last, torch.contiguous_format):
+            rows.append(measure(shape, layout, reps))
+            print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in rows[-1].items()}, file=sys.stderr)
+    record = {"benchmark": "box_pool", **provenance("cpu"), "threads": torch.get_num_threads(), "reps": reps,
+              "rows": rows, "all_bit_identical": all(r["bit_identical"] for r in rows)}
+    write_json(Path(args.out), record)
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

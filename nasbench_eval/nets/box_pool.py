@@ -1,0 +1,138 @@
+"""The cells' 3×3 average pool (stride 1, padding 1, ``count_include_pad=False``) as a depthwise box sum.
+
+PyTorch's CPU ``avg_pool2d`` runs at 5-27x its memory floor on NB201's shapes (`op_roofline_cpu.json`), the
+slowest op of every proxy per byte. A depthwise 3×3 convolution with all-ones weights sums each window in the same
+row-major order, starting from zero, so ``box_sum(x) / counts`` gives the native pool's values bit for bit, and
+oneDNN's depthwise kernel does it 2-8x faster (`benchmarks/box_pool.py`). The backward pass is the same box sum of
+``g / counts``, which is how the native backward accumulates too, and the double backward (grasp) is the forward
+again, as for the native op.
+
+Bit-identity is not taken on trust: on first use per (device, dtype, shape, memory format) the fast path's forward,
+backward and double backward are compared with the native op's on random data (drawn from a private generator, so
+the global RNG is untouched), and a mismatch keeps that key on the native op for the rest of the process. Only
+float32 on the CPU in a standard or channels-last layout is tried; everything else runs the native op.
+
+>>> x = torch.randn(2, 4, 5, 5)
+>>> torch.equal(AvgPool3x3()(x), F.avg_pool2d(x, 3, 1, 1, count_include_pad=False))
+True
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_CHECKED: dict[tuple, bool] = {}
+"""Self-check outcome per `_key`: True where the box path equals the native op bit for bit."""
+_COUNTS: dict[tuple, torch.Tensor] = {}
+"""`_counts` per (H, W, dtype, device)."""
+
+
+def native_avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
+    """PyTorch's own pool: ``avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)``."""
+    return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+def box_sum(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, H, W): each pixel's 3×3 neighbourhood summed per channel, zeros outside the image."""
+    ones = torch.ones(x.shape[1], 1, 3, 3, dtype=x.dtype, device=x.device)
+    return F.conv2d(x, ones, padding=1, groups=x.shape[1])
+
+
+def _counts(x: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W): how many of each window's 9 pixels lie inside the image (4, 6 or 9 for H, W ≥ 2)."""
+    key = (*x.shape[2:], x.dtype, x.device)
+    if key not in _COUNTS:
+        _COUNTS[key] = box_sum(torch.ones(1, 1, *x.shape[2:], dtype=x.dtype, device=x.device))
+    return _COUNTS[key]
+
+
+class _BoxMean(torch.autograd.Function):
+    """y = box_sum(x) / counts; its backward is `_BoxMeanTranspose`."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return box_sum(x) / _counts(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _BoxMeanTranspose.apply(grad, x)
+
+
+class _BoxMeanTranspose(torch.autograd.Function):
+    """(g, x) -> box_sum(g / counts): the pool's backward, linear in g; its own backward is the pool for g and
+    zeros for x.
+
+    x is an input only to give this node the same edges as the native ``avg_pool2d_backward(grad, self)``, whose
+    derivative for self is a zero tensor of self's size in the standard layout (autograd keeps only self's size
+    and options). Autograd adds a double backward's gradient terms (grasp) along the graph's edges, and the layout
+    of the first term sets the layout of the sum, so without that edge, or with zeros in x's own channels-last
+    layout, grasp's last bits change (`tests/test_scores_pinned.py`).
+    """
+
+    @staticmethod
+    def forward(ctx, grad, x):
+        ctx.x_meta = (x.shape, x.dtype, x.device)
+        return box_sum(grad / _counts(grad))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        shape, dtype, device = ctx.x_meta
+        return _BoxMean.apply(grad_grad), torch.zeros(shape, dtype=dtype, device=device)
+
+
+def _key(x: torch.Tensor) -> tuple | None:
+    """The self-check's key for `x`, or None where the box path is not tried."""
+    if x.device.type != "cpu" or x.dtype != torch.float32 or x.ndim != 4:
+        return None
+    if x.is_contiguous():
+        layout = torch.contiguous_format
+    elif x.is_contiguous(memory_format=torch.channels_last):
+        layout = torch.channels_last
+    else:
+        return None
+    return (x.device, x.dtype, tuple(x.shape), layout)
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return torch.equal(a, b) and a.stride() == b.stride()
+
+
+def _box_matches_native(shape: tuple, layout: torch.memory_format) -> bool:
+    """Whether forward, backward and double backward of `_BoxMean` equal the native pool's on random data."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.inference_mode(False), torch.enable_grad():
+        x, g, gg = (torch.randn(shape, generator=gen, dtype=torch.float32).contiguous(memory_format=layout)
+                     for _ in range(3))
+        x.requires_grad_(True)
+        g.requires_grad_(True)
+        results = []
+        for pool in (native_avg_pool3x3, _BoxMean.apply):
+            y = pool(x)
+            (dx,) = torch.autograd.grad(y, x, g, create_graph=True)
+            ddg, ddx = torch.autograd.grad(dx, (g, x), gg)
+            results.append((y.detach(), dx.detach(), ddg, ddx))
+    return all(_same(a, b) for a, b in zip(*results))
+
+
+def avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
+    """The 3×3, stride-1, ``count_include_pad=False`` average pool of x (B, C, H, W), same shape out.
+
+    Bit for bit PyTorch's ``avg_pool2d`` (values, strides, gradients); the box path where the self-check for
+    x's key passed, the native op elsewhere.
+    """
+    key = _key(x)
+    if key is None:
+        return native_avg_pool3x3(x)
+    if key not in _CHECKED:
+        _CHECKED[key] = _box_matches_native(key[2], key[3])
+    return _BoxMean.apply(x) if _CHECKED[key] else native_avg_pool3x3(x)
+
+
+class AvgPool3x3(nn.Module):
+    """``nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)``, computed by `avg_pool3x3`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return avg_pool3x3(x)
