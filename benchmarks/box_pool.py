@@ -1,11 +1,12 @@
 """The cells' 3×3 average pool: PyTorch's avg_pool2d against the depthwise box sum (`nasbench_eval.nets.box_pool`),
 forward and forward + backward, on the shapes NB201 networks pool, at one torch thread.
 
-Each row also checks that the two agree bit for bit (values, strides, gradient) and gives the memory floor: one read
-of x and one write of y (forward), plus one read of the cotangent and one write of the gradient (backward), at the
-rate of an out-of-place ReLU on the same tensor, measured in the same run. glibc keeps freed memory, as in every
-scoring process (`nasbench_eval.allocator`): otherwise each new 4-8 MiB tensor page-faults its memory in again and
-both pools' times swing by 2x from run to run.
+Each row also checks that the two agree bit for bit (values, strides, gradient), times the dispatcher's self-check
+(paid once per shape and process; with gradients, and forward only as under ``no_grad``), and gives the memory
+floor: one read of x and one write of y (forward), plus one read of the cotangent and one write of the gradient
+(backward), at the rate of an out-of-place ReLU on the same tensor, measured in the same run. glibc keeps freed
+memory, as in every scoring process (`nasbench_eval.allocator`): otherwise each new 4-8 MiB tensor page-faults its
+memory in again, and the times of both pools vary from run to run.
 
     python benchmarks/box_pool.py                 # results/box_pool_cpu.json
 """
@@ -21,7 +22,7 @@ import torch
 
 from nasbench_eval._json import write_json
 from nasbench_eval.allocator import keep_freed_memory
-from nasbench_eval.nets.box_pool import _BoxMean, native_avg_pool3x3
+from nasbench_eval.nets.box_pool import _box_matches_native, _BoxMean, native_avg_pool3x3
 from nasbench_eval.provenance import provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,6 +59,10 @@ def measure(shape: tuple, layout: torch.memory_format, reps: int) -> dict:
         with torch.no_grad():
             row[f"{name}_forward_s"] = _median_seconds(lambda: pool(x), reps)
         row[f"{name}_forward_backward_s"] = _median_seconds(lambda: _forward_backward(pool, x, g), reps)
+    for with_grad, field in ((True, "self_check_s"), (False, "self_check_forward_only_s")):
+        t0 = time.perf_counter()
+        _box_matches_native(shape, layout, with_grad)
+        row[field] = time.perf_counter() - t0                       # paid once per shape and process
     native, box = _forward_backward(pools["native"], x, g), _forward_backward(pools["box"], x, g)
     row["bit_identical"] = all(torch.equal(a, b) and a.stride() == b.stride() for a, b in zip(native, box))
     row["speedup_forward"] = row["native_forward_s"] / row["box_forward_s"]

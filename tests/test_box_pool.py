@@ -64,6 +64,7 @@ def test_the_box_path_and_the_dispatcher_equal_the_native_pool_on_any_shape(shap
 
 def test_a_failed_self_check_keeps_the_native_pool(monkeypatch):
     monkeypatch.setattr(box_pool, "_CHECKED", {})
+    monkeypatch.setattr(box_pool, "_COUNTS", {})                     # counts from the broken sum stay in here
     monkeypatch.setattr(box_pool, "box_sum", lambda x: F.conv2d(x, torch.full((x.shape[1], 1, 3, 3), 1.0000001),
                                                                 padding=1, groups=x.shape[1]))
     x = torch.randn(2, 4, 6, 6)
@@ -96,6 +97,19 @@ def test_the_self_check_runs_under_no_grad_and_inference_mode(monkeypatch):
         y = avg_pool3x3(x)
     assert list(box_pool._CHECKED.values()) == [True]
     assert torch.equal(y, native_avg_pool3x3(x))
+
+
+def test_a_forward_only_call_checks_the_forward_only_and_a_gradient_call_checks_the_rest(monkeypatch):
+    """Forward-only scorers (NASWOT) must not pay for starting autograd's engine."""
+    monkeypatch.setattr(box_pool, "_CHECKED", {})
+    x = torch.randn(2, 4, 6, 6, requires_grad=True)
+    with monkeypatch.context() as m:
+        m.setattr(torch.autograd, "grad", lambda *a, **k: pytest.fail("a forward-only check ran a backward"))
+        with torch.no_grad():
+            avg_pool3x3(x)
+    avg_pool3x3(x)
+    assert sorted(key[-1] for key in box_pool._CHECKED) == [False, True]
+    assert all(box_pool._CHECKED.values())
 
 
 def test_nb201_and_spidernet_pools_use_it():

@@ -84,7 +84,11 @@ class _BoxMeanTranspose(torch.autograd.Function):
 
 
 def _key(x: torch.Tensor) -> tuple | None:
-    """The self-check's key for `x`, or None where the box path is not tried."""
+    """The self-check's key for `x`, or None where the box path is not tried.
+
+    Whether a gradient will flow is part of the key: a forward-only caller (NASWOT, linear regions, under
+    ``no_grad``) gets a forward-only check and never pays for the check's backward passes.
+    """
     if x.device.type != "cpu" or x.dtype != torch.float32 or x.ndim != 4:
         return None
     if x.is_contiguous():
@@ -93,26 +97,34 @@ def _key(x: torch.Tensor) -> tuple | None:
         layout = torch.channels_last
     else:
         return None
-    return (x.device, x.dtype, tuple(x.shape), layout)
+    return (x.device, x.dtype, tuple(x.shape), layout, torch.is_grad_enabled() and x.requires_grad)
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return torch.equal(a, b) and a.stride() == b.stride()
 
 
-def _box_matches_native(shape: tuple, layout: torch.memory_format) -> bool:
-    """Whether forward, backward and double backward of `_BoxMean` equal the native pool's on random data."""
+def _box_matches_native(shape: tuple, layout: torch.memory_format, with_grad: bool = True) -> bool:
+    """Whether `_BoxMean`'s forward (and, `with_grad`, its backward and double backward) equal the native pool's
+    on random data.
+
+    One random image per tensor, repeated over the batch: every window still sums distinct values, and drawing a
+    whole batch of normals would cost more than the pools themselves.
+    """
     gen = torch.Generator().manual_seed(0)
     with torch.inference_mode(False), torch.enable_grad():
-        x, g, gg = (torch.randn(shape, generator=gen, dtype=torch.float32).contiguous(memory_format=layout)
+        x, g, gg = (torch.randn((1, *shape[1:]), generator=gen).expand(shape).contiguous(memory_format=layout)
                      for _ in range(3))
+        if not with_grad:
+            return _same(native_avg_pool3x3(x), _BoxMean.apply(x))
         x.requires_grad_(True)
         g.requires_grad_(True)
         results = []
         for pool in (native_avg_pool3x3, _BoxMean.apply):
             y = pool(x)
-            (dx,) = torch.autograd.grad(y, x, g, create_graph=True)
-            ddg, ddx = torch.autograd.grad(dx, (g, x), gg)
+            # Scalar outputs: autograd's first call with explicit grad_outputs in a process imports more modules.
+            (dx,) = torch.autograd.grad((y * g).sum(), x, create_graph=True)
+            ddg, ddx = torch.autograd.grad((dx * gg).sum(), (g, x))
             results.append((y.detach(), dx.detach(), ddg, ddx))
     return all(_same(a, b) for a, b in zip(*results))
 
@@ -127,7 +139,7 @@ def avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
     if key is None:
         return native_avg_pool3x3(x)
     if key not in _CHECKED:
-        _CHECKED[key] = _box_matches_native(key[2], key[3])
+        _CHECKED[key] = _box_matches_native(*key[2:])
     return _BoxMean.apply(x) if _CHECKED[key] else native_avg_pool3x3(x)
 
 
