@@ -125,7 +125,8 @@ def test_box_pool_benchmark_smoke_is_bit_identical(tmp_path):
     import box_pool
 
     out = tmp_path / "b.json"
-    assert box_pool.main(["--smoke", "--out", str(out)]) == 0
+    assert box_pool.main(["--smoke", "--archs", "2", "--proxies", "nwot,grasp", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert len(result["rows"]) == 4 and result["all_bit_identical"]
+    assert [p["proxy"] for p in result["proxies"]] == ["nwot", "grasp"] and result["all_scores_bit_identical"]
     assert all(r["native_forward_s"] > 0 and r["box_forward_backward_s"] > 0 for r in result["rows"])
