@@ -116,3 +116,31 @@ def test_nb201_and_spidernet_pools_use_it():
     assert isinstance(get_op("avg_pool_3x3", 8, 8).pool, box_pool.AvgPool3x3)
     assert isinstance(spider_op("avg_pool_3x3", 8), box_pool.AvgPool3x3)
     assert isinstance(get_op("avg_pool_3x3", 8, 8, stride=2).pool, torch.nn.AvgPool2d)
+
+
+def test_the_box_path_works_under_torch_func_transforms():
+    """vmap over vjp (benchmarks/ntk_rows.py pulls NTK rows back this way) and jvp, against the native pool's."""
+    x = torch.randn(3, 4, 6, 6).contiguous(memory_format=torch.channels_last)
+    cotangents, tangent = torch.randn(5, 3, 4, 6, 6), torch.randn_like(x)
+    rows = torch.func.vmap(torch.func.vjp(_BoxMean.apply, x)[1])(cotangents)[0]
+    native_rows = torch.func.vmap(torch.func.vjp(native_avg_pool3x3, x)[1])(cotangents)[0]
+    torch.testing.assert_close(rows, native_rows, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(torch.func.jvp(_BoxMean.apply, (x,), (tangent,))[1], native_avg_pool3x3(tangent),
+                               rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("checked_before", [False, True], ids=["first-call-inside", "checked-outside"])
+def test_the_dispatcher_under_torch_func_uses_only_shapes_checked_outside(checked_before, monkeypatch):
+    """The self-check cannot run inside a transform: a shape first met there runs the native pool."""
+    monkeypatch.setattr(box_pool, "_CHECKED", {})
+    x = torch.randn(3, 4, 6, 6).contiguous(memory_format=torch.channels_last)
+    if checked_before:
+        avg_pool3x3(x.clone().requires_grad_(True))
+    sums = []
+    real_box_sum = box_pool.box_sum
+    monkeypatch.setattr(box_pool, "box_sum", lambda t: sums.append(t.shape) or real_box_sum(t))
+    out, pullback = torch.func.vjp(avg_pool3x3, x)
+    torch.testing.assert_close(out, native_avg_pool3x3(x), rtol=0, atol=0)
+    torch.testing.assert_close(pullback(torch.ones_like(out))[0],
+                               torch.func.vjp(native_avg_pool3x3, x)[1](torch.ones_like(out))[0], rtol=1e-6, atol=1e-7)
+    assert bool(sums) == checked_before

@@ -25,6 +25,8 @@ from torch import nn
 
 _CHECKED: dict[tuple, bool] = {}
 """Self-check outcome per `_key`: True where the box path equals the native op bit for bit."""
+_in_torch_func = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
+"""Whether a `torch.func` transform (vmap, vjp, jvp, grad...) is running: no public API says so."""
 _COUNTS: dict[tuple, torch.Tensor] = {}
 """`_counts` per (H, W, dtype, device)."""
 
@@ -49,17 +51,27 @@ def _counts(x: torch.Tensor) -> torch.Tensor:
 
 
 class _BoxMean(torch.autograd.Function):
-    """y = box_sum(x) / counts; its backward is `_BoxMeanTranspose`."""
+    """y = box_sum(x) / counts; its backward is `_BoxMeanTranspose`. Works under `torch.func` transforms and forward
+    mode AD too."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
+    def forward(x):
         return box_sum(x) / _counts(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return _BoxMeanTranspose.apply(grad, x)
+
+    @staticmethod
+    def jvp(ctx, x_tangent):
+        return _BoxMean.apply(x_tangent)                             # linear: the tangent is pooled alike
 
 
 class _BoxMeanTranspose(torch.autograd.Function):
@@ -73,15 +85,25 @@ class _BoxMeanTranspose(torch.autograd.Function):
     layout, grasp's last bits change (`tests/test_scores_pinned.py`).
     """
 
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, grad, x):
-        ctx.x_meta = (x.shape, x.dtype, x.device)
+    def forward(grad, x):
         return box_sum(grad / _counts(grad))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x = inputs[1]
+        ctx.x_meta = (x.shape, x.dtype, x.device)
 
     @staticmethod
     def backward(ctx, grad_grad):
         shape, dtype, device = ctx.x_meta
         return _BoxMean.apply(grad_grad), torch.zeros(shape, dtype=dtype, device=device)
+
+    @staticmethod
+    def jvp(ctx, grad_tangent, x_tangent):
+        return box_sum(grad_tangent / _counts(grad_tangent))           # linear in g, constant in x
 
 
 def _key(x: torch.Tensor) -> tuple | None:
@@ -140,6 +162,8 @@ def avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
     if key is None:
         return native_avg_pool3x3(x)
     if key not in _CHECKED:
+        if _in_torch_func():            # the check runs autograd on fresh tensors, which torch.func forbids inside
+            return native_avg_pool3x3(x)
         _CHECKED[key] = _box_matches_native(*key[2:])
     return _BoxMean.apply(x) if _CHECKED[key] else native_avg_pool3x3(x)
 
