@@ -144,3 +144,17 @@ def test_the_dispatcher_under_torch_func_uses_only_shapes_checked_outside(checke
     torch.testing.assert_close(pullback(torch.ones_like(out))[0],
                                torch.func.vjp(native_avg_pool3x3, x)[1](torch.ones_like(out))[0], rtol=1e-6, atol=1e-7)
     assert bool(sums) == checked_before
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=["nchw", "channels_last"])
+def test_the_box_path_gives_the_same_bits_at_any_thread_count(layout):
+    """The self-check's key leaves out the thread count: each output is summed by one thread, in one order."""
+    from nasbench_eval.executors.base import torch_threads
+
+    gen = torch.Generator().manual_seed(0)
+    x, g = (torch.randn(16, 16, 32, 32, generator=gen).contiguous(memory_format=layout) for _ in range(2))
+    runs = []
+    for threads in (1, 2):
+        with torch_threads(threads):
+            runs.append(_pool_and_grads(_BoxMean.apply, x, g, g))
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
