@@ -25,10 +25,11 @@ from pathlib import Path
 
 import torch
 
+import roofline
 from nasbench_eval._json import write_json
 from nasbench_eval.allocator import keep_freed_memory
 from nasbench_eval.nets import box_pool as pool_impl
-from nasbench_eval.nets.box_pool import _box_matches_native, _BoxMean, native_avg_pool3x3
+from nasbench_eval.nets.box_pool import _box_matches_native, _BoxMean, _same, native_avg_pool3x3
 from nasbench_eval.proxies import score_arch
 from nasbench_eval.proxies.scoring import rows_needed
 from nasbench_eval.provenance import provenance
@@ -74,7 +75,7 @@ def measure(shape: tuple, layout: torch.memory_format, reps: int) -> dict:
         _box_matches_native(shape, layout, with_grad)
         row[field] = time.perf_counter() - t0                       # paid once per shape and process
     native, box = _forward_backward(pools["native"], x, g), _forward_backward(pools["box"], x, g)
-    row["bit_identical"] = all(torch.equal(a, b) and a.stride() == b.stride() for a, b in zip(native, box))
+    row["bit_identical"] = all(_same(a, b) for a, b in zip(native, box))
     row["speedup_forward"] = row["native_forward_s"] / row["box_forward_s"]
     row["speedup_forward_backward"] = row["native_forward_backward_s"] / row["box_forward_backward_s"]
     return row
@@ -91,21 +92,10 @@ def native_pool():
         pool_impl.avg_pool3x3 = saved
 
 
-def _batch(rows: int, smoke: bool):
-    """The CIFAR-10 proxy batch the CLI scores (channels-last), or seeded N(0,1) images for --smoke."""
-    if smoke:
-        gen = torch.Generator().manual_seed(0)
-        return torch.randn(rows, 3, 32, 32, generator=gen), torch.randint(0, 10, (rows,), generator=gen)
-    from nasbench_eval.data import proxy_batch
-
-    return proxy_batch("cifar10", rows, seed=0, augment=False, device="cpu")
-
-
 def proxy_ab(proxy: str, archs: list[str], smoke: bool, reps: int) -> dict:
     """`score_arch` seconds per arch (median of `reps`) with the box pool and the native one, alternating first."""
-    over = ({"C": 4, "N": 1} if proxy not in ("lr_count",) else {}) | ({"batch_size": 8} if proxy != "synflow" else {})
-    over = over if smoke else {}
-    xy = _batch(rows_needed(proxy, **over), smoke)
+    over = roofline.smoke_overrides(proxy) if smoke else {}
+    xy, _ = roofline.make_batch(rows_needed(proxy, **over), 32, 0, "channels_last")   # the CLI's batch
     seconds = {"box": [], "native": []}
     same = True
     for i, arch in enumerate(archs):
